@@ -1,0 +1,206 @@
+//! What crosses the IO boundary: requests the engine wants sent, responses and transport
+//! failures the frontend reports back, and the clock and entropy readings it feeds in.
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Which of the two HTTP clients must carry a request.
+///
+/// The two are kept apart so that the backend API key can never reach a provider: the
+/// provider client has no default headers at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The Alter backend: requests carry `x-api-key` and the HMAC headers.
+    Backend,
+    /// A third-party provider API: requests carry only the injected credential.
+    Provider,
+}
+
+/// A fully built HTTP request, ready for the wire.
+///
+/// The frontend sends it as is: method, absolute URL, headers in order, body bytes. It must
+/// not add authentication headers of its own and must not follow redirects.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Which client carries the request.
+    pub target: Target,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Absolute URL, query included, already percent-encoded.
+    pub url: String,
+    /// Headers in the order they should be written. Names keep their case.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes; empty means no body.
+    pub body: Vec<u8>,
+    /// A tighter cap than the client's timeout, for calls the protocol bounds itself
+    /// (the scope-mismatch report's 2 s).
+    pub timeout: Option<Duration>,
+}
+
+impl HttpRequest {
+    /// The value of the first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// The path and query of the URL (everything from the first `/` after the authority).
+    pub fn path_and_query(&self) -> &str {
+        path_and_query(&self.url)
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only the header names: values carry keys, signatures and provider credentials.
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("target", &self.target)
+            .field("method", &self.method)
+            .field("path", &strip_query(self.path_and_query()))
+            .field("header_names", &names)
+            .field("body_len", &self.body.len())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// An HTTP response as the frontend received it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers in received order; names as received.
+    pub headers: Vec<(String, String)>,
+    /// The whole body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The value of the first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("header_names", &names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// How a request failed below HTTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection was made: the request never left this machine.
+    Connect,
+    /// The request timed out; it may have reached the server.
+    Timeout,
+    /// Any other failure after the connection was made; it may have reached the server.
+    Io,
+}
+
+/// A failure below HTTP, reported by the frontend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError {
+    /// What kind of failure.
+    pub kind: TransportErrorKind,
+    /// A short description without secrets (the frontend's error, stripped of URLs' queries).
+    pub message: String,
+}
+
+impl TransportError {
+    /// A failure of the given kind.
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    /// Whether the request may have reached the server (and so may have been executed).
+    pub fn may_have_reached_server(&self) -> bool {
+        !matches!(self.kind, TransportErrorKind::Connect)
+    }
+}
+
+/// One reading of the two clocks the protocol needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic time, for deadlines, sleeps and latency.
+    pub monotonic: Instant,
+    /// Wall-clock time, for the signed timestamp and AWS dates.
+    pub wall: SystemTime,
+}
+
+impl Now {
+    /// A reading from both clocks.
+    pub fn new(monotonic: Instant, wall: SystemTime) -> Self {
+        Self { monotonic, wall }
+    }
+
+    /// Whole seconds since the Unix epoch (0 for a wall clock set before 1970).
+    pub fn unix_seconds(&self) -> u64 {
+        self.wall.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    }
+}
+
+/// The source of the protocol's randomness: request nonces and correlation ids.
+///
+/// Frontends supply an operating-system CSPRNG; tests and the conformance runner supply a
+/// scripted sequence.
+pub trait Entropy: Send + Sync + fmt::Debug {
+    /// Sixteen fresh random bytes.
+    fn random_16(&self) -> [u8; 16];
+}
+
+pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+fn path_and_query(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[after_scheme + i..],
+        None => "/",
+    }
+}
+
+fn strip_query(path: &str) -> &str {
+    path.split('?').next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_request_shows_no_header_values_and_no_query() {
+        let request = HttpRequest {
+            target: Target::Backend,
+            method: "GET".into(),
+            url: "https://h.example/sdk/agents?name=secret-name".into(),
+            headers: vec![("x-api-key".into(), "alter_key_topsecret".into())],
+            body: b"{\"user_token\":\"jwt\"}".to_vec(),
+            timeout: None,
+        };
+
+        let shown = format!("{request:?}");
+
+        assert!(shown.contains("x-api-key"));
+        assert!(!shown.contains("topsecret"));
+        assert!(!shown.contains("secret-name"));
+        assert!(!shown.contains("jwt"));
+    }
+
+    #[test]
+    fn path_and_query_of_absolute_urls() {
+        assert_eq!(path_and_query("https://h/a/b?c=d"), "/a/b?c=d");
+        assert_eq!(path_and_query("https://h"), "/");
+    }
+}

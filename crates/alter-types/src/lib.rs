@@ -1,0 +1,2 @@
+//! Data model of the Alter Vault SDK.
+#![deny(missing_docs)]
