@@ -1,0 +1,203 @@
+//! One backend call as an [`Operation`]: sign, send, retry what is safe to retry, and turn
+//! the answer into a typed value or a typed error.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::engine::{BackendCall, Engine};
+use crate::error::{Error, Result};
+use crate::io::{HttpResponse, Now, TransportError};
+use crate::retry::{Idempotency, RetryDecision, RetryReport, RetryState};
+use crate::step::{Operation, Step};
+
+/// Turns a backend answer into the call's value or error.
+pub(crate) type Interpret<T> = Box<dyn FnMut(HttpResponse) -> Result<T> + Send>;
+
+/// A single backend call with its retry policy.
+///
+/// Built by the endpoint constructors of [`crate::api`]; driven like any [`Operation`].
+pub struct Call<T> {
+    engine: Arc<Engine>,
+    request: BackendCall,
+    interpret: Interpret<T>,
+    idempotency: Idempotency,
+    cache_actor_id: bool,
+    retries_enabled: bool,
+    retry: Option<RetryState>,
+    attempt: u32,
+    sent_at: Option<std::time::Instant>,
+}
+
+impl<T> fmt::Debug for Call<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("method", &self.request.method)
+            .field("route", &self.request.path.route())
+            .field("idempotency", &self.idempotency)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Call<T> {
+    pub(crate) fn new(
+        engine: Arc<Engine>,
+        request: BackendCall,
+        idempotency: Idempotency,
+        interpret: Interpret<T>,
+    ) -> Self {
+        Self {
+            engine,
+            request,
+            interpret,
+            idempotency,
+            cache_actor_id: true,
+            retries_enabled: true,
+            retry: None,
+            attempt: 0,
+            sent_at: None,
+        }
+    }
+
+    /// Calls that must not update the actor-id cache (PROTOCOL.md §2.2).
+    pub(crate) fn without_actor_caching(mut self) -> Self {
+        self.cache_actor_id = false;
+        self
+    }
+
+    /// Calls whose caller retries on its own terms (the pollers): one attempt only.
+    pub(crate) fn without_retry(mut self) -> Self {
+        self.retries_enabled = false;
+        self
+    }
+
+    /// What the retry policy decided so far.
+    pub fn retry_report(&self) -> Option<RetryReport> {
+        self.retry.as_ref().map(RetryState::report)
+    }
+
+    fn send(&mut self, now: Now) -> Step<T> {
+        self.attempt += 1;
+        self.sent_at = Some(now.monotonic);
+        Step::Send(self.engine.sign(&self.request, now))
+    }
+
+    fn finish(&mut self, response: HttpResponse) -> Step<T> {
+        if let Some(retry) = &mut self.retry {
+            retry.on_success();
+        }
+        if self.cache_actor_id {
+            self.engine.observe_actor_id(&response);
+        }
+        Step::Done((self.interpret)(response))
+    }
+}
+
+impl<T> Operation for Call<T> {
+    type Output = T;
+
+    fn start(&mut self, now: Now) -> Step<T> {
+        if self.retries_enabled {
+            self.retry = Some(RetryState::new(
+                &self.engine.config().retry,
+                self.idempotency,
+                now.monotonic,
+            ));
+        }
+        self.send(now)
+    }
+
+    fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<T> {
+        let latency = self.sent_at.map(|sent| now.monotonic.saturating_duration_since(sent));
+        tracing::debug!(
+            method = self.request.method,
+            path = self.request.path.route(),
+            status = response.status,
+            attempt = self.attempt,
+            latency_ms = latency.map(|l| l.as_millis() as u64),
+            "alter backend call"
+        );
+
+        let Some(retry) = &mut self.retry else {
+            return self.finish(response);
+        };
+        match retry.on_status(response.status, response.header("Retry-After"), now) {
+            RetryDecision::Retry { at, .. } => Step::WaitUntil(at),
+            RetryDecision::GiveUp => self.finish(response),
+        }
+    }
+
+    fn on_transport_error(&mut self, error: TransportError, now: Now) -> Step<T> {
+        tracing::debug!(
+            method = self.request.method,
+            path = self.request.path.route(),
+            attempt = self.attempt,
+            error = ?error.kind,
+            "alter backend call failed below HTTP"
+        );
+
+        if let Some(retry) = &mut self.retry {
+            if let RetryDecision::Retry { at, .. } = retry.on_transport_error(&error, now) {
+                return Step::WaitUntil(at);
+            }
+        }
+
+        let mut details = crate::error::Details::new();
+        details.insert(
+            "base_url".to_owned(),
+            self.engine.config().base_url.as_str().to_owned().into(),
+        );
+        Step::Done(Err(Error::from_transport(&error, details)))
+    }
+
+    fn on_wake(&mut self, now: Now) -> Step<T> {
+        // Every attempt is signed afresh: new timestamp, new nonce (PROTOCOL.md §16 D8).
+        self.send(now)
+    }
+}
+
+/// Wraps an operation whose errors the protocol swallows (token verification): any error
+/// becomes `Ok(None)`, logged at debug level.
+#[derive(Debug)]
+pub struct ErrorsAsNone<O> {
+    inner: O,
+}
+
+impl<O> ErrorsAsNone<O> {
+    pub(crate) fn new(inner: O) -> Self {
+        Self { inner }
+    }
+
+    fn absorb<T>(step: Step<Option<T>>) -> Step<Option<T>> {
+        match step {
+            Step::Done(Err(error)) => {
+                tracing::debug!(class = error.class_name(), "treating a failed check as 'no'");
+                Step::Done(Ok(None))
+            }
+            other => other,
+        }
+    }
+}
+
+impl<O, T> Operation for ErrorsAsNone<O>
+where
+    O: Operation<Output = Option<T>>,
+{
+    type Output = Option<T>;
+
+    fn start(&mut self, now: Now) -> Step<Option<T>> {
+        Self::absorb(self.inner.start(now))
+    }
+
+    fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<Option<T>> {
+        Self::absorb(self.inner.on_response(response, now))
+    }
+
+    fn on_transport_error(&mut self, error: TransportError, now: Now) -> Step<Option<T>> {
+        Self::absorb(self.inner.on_transport_error(error, now))
+    }
+
+    fn on_wake(&mut self, now: Now) -> Step<Option<T>> {
+        Self::absorb(self.inner.on_wake(now))
+    }
+}

@@ -1,0 +1,218 @@
+//! `await_approval`: poll an approval until it is decided, then fetch the provider's answer
+//! (PROTOCOL.md §7.2).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alter_types::{ApprovalResult, ApprovalStatus, ApprovalStatusValue};
+
+use super::{Schedule, out_of_order, split};
+use crate::call::Call;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::io::{HttpResponse, Now, TransportError};
+use crate::step::{Operation, Step};
+
+/// Polls `GET /sdk/approvals/{id}` until the approval is decided, then returns the executed
+/// call's result or the decision as an error.
+///
+/// The first poll is immediate. Transient failures (network, timeouts, 502/503/504) are
+/// retried until the deadline; anything else ends the wait at once. Statuses `pending`,
+/// `approved` and `executing` (and `executed` before its result is stored) keep it waiting.
+#[derive(Debug)]
+pub struct AwaitApproval {
+    engine: Arc<Engine>,
+    approval_id: String,
+    timeout: Duration,
+    interval: Duration,
+    schedule: Option<Schedule>,
+    current: Current,
+    last_transient: Option<Error>,
+}
+
+#[derive(Debug)]
+enum Current {
+    Status(Call<ApprovalStatus>),
+    Result(Call<ApprovalResult>),
+    Waiting(Next),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Next {
+    Status,
+    Result,
+}
+
+impl AwaitApproval {
+    /// Waits for `approval_id` for at most `timeout`, polling every `interval` (at least
+    /// [`super::MIN_POLL_INTERVAL`]).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for an empty approval id.
+    pub fn new(
+        engine: &Arc<Engine>,
+        approval_id: &str,
+        timeout: Duration,
+        interval: Duration,
+    ) -> Result<Self> {
+        engine.get_approval_status(approval_id)?;
+        Ok(Self {
+            engine: Arc::clone(engine),
+            approval_id: approval_id.to_owned(),
+            timeout,
+            interval,
+            schedule: None,
+            current: Current::Waiting(Next::Status),
+            last_transient: None,
+        })
+    }
+
+    fn poll(&mut self, next: Next, now: Now) -> Step<ApprovalResult> {
+        let built = match next {
+            Next::Status => self
+                .engine
+                .get_approval_status(&self.approval_id)
+                .map(|call| Current::Status(call.without_retry())),
+            Next::Result => self
+                .engine
+                .get_approval_result(&self.approval_id)
+                .map(|call| Current::Result(call.without_retry())),
+        };
+        self.current = match built {
+            Ok(current) => current,
+            Err(error) => return Step::Done(Err(error)),
+        };
+
+        match &mut self.current {
+            Current::Status(call) => match split(call.start(now)) {
+                Ok(result) => self.after_status(result, now),
+                Err(step) => step,
+            },
+            Current::Result(call) => match split(call.start(now)) {
+                Ok(result) => self.after_result(result, now),
+                Err(step) => step,
+            },
+            Current::Waiting(_) => out_of_order(),
+        }
+    }
+
+    fn after_status(&mut self, result: Result<ApprovalStatus>, now: Now) -> Step<ApprovalResult> {
+        let status = match result {
+            Ok(status) => status,
+            Err(error) => return self.after_failure(error, Next::Status, now),
+        };
+        self.last_transient = None;
+
+        let id = Some(self.approval_id.clone());
+        match status.status {
+            ApprovalStatusValue::Executed if status.has_result => self.poll(Next::Result, now),
+            ApprovalStatusValue::Denied => Step::Done(Err(Error::approval_denied(
+                id,
+                status.decision_reason.unwrap_or_else(|| "the approval was denied".to_owned()),
+            ))),
+            ApprovalStatusValue::Expired => Step::Done(Err(Error::approval_expired(
+                id,
+                "the approval expired before it was decided".to_owned(),
+            ))),
+            ApprovalStatusValue::Failed => Step::Done(Err(Error::approval_execution_failed(
+                id,
+                status
+                    .decision_reason
+                    .unwrap_or_else(|| "the approved call failed to execute".to_owned()),
+            ))),
+            _ => self.wait(Next::Status, now),
+        }
+    }
+
+    fn after_result(&mut self, result: Result<ApprovalResult>, now: Now) -> Step<ApprovalResult> {
+        match result {
+            Ok(result) => Step::Done(Ok(result)),
+            Err(error) => self.after_failure(error, Next::Result, now),
+        }
+    }
+
+    fn after_failure(&mut self, error: Error, retry: Next, now: Now) -> Step<ApprovalResult> {
+        if !error.is_transient() {
+            return Step::Done(Err(error));
+        }
+
+        tracing::debug!(class = error.class_name(), "transient failure while awaiting approval");
+        self.last_transient = Some(error);
+        self.wait(retry, now)
+    }
+
+    fn wait(&mut self, next: Next, now: Now) -> Step<ApprovalResult> {
+        let schedule = self.schedule_from(now);
+        if schedule.is_over(now.monotonic) {
+            return self.timed_out();
+        }
+
+        self.current = Current::Waiting(next);
+        Step::WaitUntil(schedule.next_poll(now.monotonic))
+    }
+
+    fn schedule_from(&mut self, now: Now) -> Schedule {
+        *self
+            .schedule
+            .get_or_insert_with(|| Schedule::new(now.monotonic, self.timeout, self.interval))
+    }
+
+    fn timed_out(&mut self) -> Step<ApprovalResult> {
+        Step::Done(Err(Error::approval_timeout(
+            Some(self.approval_id.clone()),
+            self.timeout,
+            self.last_transient.take(),
+        )))
+    }
+}
+
+impl Operation for AwaitApproval {
+    type Output = ApprovalResult;
+
+    fn start(&mut self, now: Now) -> Step<ApprovalResult> {
+        if self.schedule_from(now).is_over(now.monotonic) {
+            return self.timed_out();
+        }
+        self.poll(Next::Status, now)
+    }
+
+    fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<ApprovalResult> {
+        match &mut self.current {
+            Current::Status(call) => match split(call.on_response(response, now)) {
+                Ok(result) => self.after_status(result, now),
+                Err(step) => step,
+            },
+            Current::Result(call) => match split(call.on_response(response, now)) {
+                Ok(result) => self.after_result(result, now),
+                Err(step) => step,
+            },
+            Current::Waiting(_) => out_of_order(),
+        }
+    }
+
+    fn on_transport_error(&mut self, error: TransportError, now: Now) -> Step<ApprovalResult> {
+        match &mut self.current {
+            Current::Status(call) => match split(call.on_transport_error(error, now)) {
+                Ok(result) => self.after_status(result, now),
+                Err(step) => step,
+            },
+            Current::Result(call) => match split(call.on_transport_error(error, now)) {
+                Ok(result) => self.after_result(result, now),
+                Err(step) => step,
+            },
+            Current::Waiting(_) => out_of_order(),
+        }
+    }
+
+    fn on_wake(&mut self, now: Now) -> Step<ApprovalResult> {
+        match self.current {
+            Current::Waiting(_) if self.schedule_from(now).is_over(now.monotonic) => {
+                self.timed_out()
+            }
+            Current::Waiting(next) => self.poll(next, now),
+            // The inner calls never wait (they are built without retries).
+            _ => out_of_order(),
+        }
+    }
+}
