@@ -6,8 +6,12 @@
 //! comes out as a [`Step`].
 #![deny(missing_docs)]
 
+pub mod config;
+pub mod encoding;
 pub mod error;
 pub mod io;
+pub mod json;
+pub mod signing;
 pub mod step;
 
 pub use error::{ApiError, Error, Result};
