@@ -1,6 +1,55 @@
-//! Developer tasks for alter-rs.
+//! `cargo xtask`: developer tasks for alter-rs.
+//!
+//! ```text
+//! cargo xtask conformance signing <FILE>   replay HMAC signing vectors
+//! ```
 
-fn main() {
-    eprintln!("usage: cargo xtask <ci|conformance>");
-    std::process::exit(2);
+use std::path::Path;
+use std::process::ExitCode;
+
+use xtask::conformance::{self, Report};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  conformance signing <FILE>   check HMAC signing vectors (fixtures/conformance/signing.json)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    match args.as_slice() {
+        ["conformance", "signing", file] => report(conformance::signing::run(Path::new(file))),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints one line per failing case and the summary; fails on any failure.
+fn report(outcome: Result<Report, conformance::LoadError>) -> ExitCode {
+    let report = match outcome {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    for failure in &report.failures {
+        println!("{failure}");
+    }
+    println!("{}", report.summary());
+
+    if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

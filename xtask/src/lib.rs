@@ -1,0 +1,6 @@
+//! Developer tasks for alter-rs, as a library so that tests can drive them.
+//!
+//! The `xtask` binary (`cargo xtask …`) parses the command line and calls into these modules.
+#![deny(missing_docs)]
+
+pub mod conformance;
