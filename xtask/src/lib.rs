@@ -3,4 +3,5 @@
 //! The `xtask` binary (`cargo xtask …`) parses the command line and calls into these modules.
 #![deny(missing_docs)]
 
+pub mod ci;
 pub mod conformance;

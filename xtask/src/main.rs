@@ -1,6 +1,7 @@
 //! `cargo xtask`: developer tasks for alter-rs.
 //!
 //! ```text
+//! cargo xtask ci                          every check a change must pass
 //! cargo xtask conformance signing <FILE>   replay HMAC signing vectors
 //! ```
 
@@ -13,6 +14,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
+  ci                           fmt, clippy, tests, docs, sans-IO check, cargo-deny
   conformance signing <FILE>   check HMAC signing vectors (fixtures/conformance/signing.json)";
 
 fn main() -> ExitCode {
@@ -20,6 +22,13 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
     match args.as_slice() {
+        ["ci"] => match xtask::ci::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => {
+                eprintln!("{failure}");
+                ExitCode::FAILURE
+            }
+        },
         ["conformance", "signing", file] => report(conformance::signing::run(Path::new(file))),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
