@@ -5,7 +5,9 @@ use std::fmt;
 use std::process::{Command, Stdio};
 
 /// Crates that must never appear in `alter-core`'s dependency tree: it is sans-IO.
-const IO_CRATES: &[&str] = &["tokio", "reqwest", "ureq", "hyper", "mio", "socket2", "axum"];
+const IO_CRATES: &[&str] = &[
+    "tokio", "reqwest", "ureq", "hyper", "mio", "socket2", "axum",
+];
 
 /// A failed CI step.
 #[derive(Debug)]
@@ -33,11 +35,23 @@ pub fn run() -> Result<(), StepFailed> {
     cargo("fmt", &["fmt", "--all", "--", "--check"], &[])?;
     cargo(
         "clippy",
-        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
         &[],
     )?;
     cargo("test", &["test", "--workspace", "--locked"], &[])?;
-    cargo("doc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-Dwarnings")])?;
+    cargo(
+        "doc",
+        &["doc", "--workspace", "--no-deps", "--locked"],
+        &[("RUSTDOCFLAGS", "-Dwarnings")],
+    )?;
     core_has_no_io_dependencies()?;
     cargo_deny()?;
 
@@ -48,11 +62,20 @@ pub fn run() -> Result<(), StepFailed> {
 fn cargo(step: &'static str, args: &[&str], env: &[(&str, &str)]) -> Result<(), StepFailed> {
     println!("xtask ci: cargo {}", args.join(" "));
 
-    let status = Command::new(cargo_bin()).args(args).envs(env.iter().copied()).status();
+    let status = Command::new(cargo_bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .status();
     match status {
         Ok(status) if status.success() => Ok(()),
-        Ok(status) => Err(StepFailed { step, reason: format!("exited with {status}") }),
-        Err(error) => Err(StepFailed { step, reason: format!("could not start cargo: {error}") }),
+        Ok(status) => Err(StepFailed {
+            step,
+            reason: format!("exited with {status}"),
+        }),
+        Err(error) => Err(StepFailed {
+            step,
+            reason: format!("could not start cargo: {error}"),
+        }),
     }
 }
 
@@ -62,12 +85,27 @@ fn core_has_no_io_dependencies() -> Result<(), StepFailed> {
     println!("xtask ci: checking alter-core's dependency tree for IO crates");
 
     let output = Command::new(cargo_bin())
-        .args(["tree", "-p", "alter-core", "-e", "normal", "--prefix", "none", "--locked"])
+        .args([
+            "tree",
+            "-p",
+            "alter-core",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--locked",
+        ])
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|error| StepFailed { step, reason: format!("could not run cargo tree: {error}") })?;
+        .map_err(|error| StepFailed {
+            step,
+            reason: format!("could not run cargo tree: {error}"),
+        })?;
     if !output.status.success() {
-        return Err(StepFailed { step, reason: "cargo tree failed".to_owned() });
+        return Err(StepFailed {
+            step,
+            reason: "cargo tree failed".to_owned(),
+        });
     }
 
     let tree = String::from_utf8_lossy(&output.stdout);
@@ -79,7 +117,10 @@ fn core_has_no_io_dependencies() -> Result<(), StepFailed> {
     if offenders.is_empty() {
         Ok(())
     } else {
-        Err(StepFailed { step, reason: format!("alter-core depends on {}", offenders.join(", ")) })
+        Err(StepFailed {
+            step,
+            reason: format!("alter-core depends on {}", offenders.join(", ")),
+        })
     }
 }
 
@@ -87,7 +128,11 @@ fn core_has_no_io_dependencies() -> Result<(), StepFailed> {
 /// database can be fetched.
 fn cargo_deny() -> Result<(), StepFailed> {
     ensure_cargo_deny()?;
-    cargo("deny", &["deny", "--locked", "check", "licenses", "bans", "sources"], &[])?;
+    cargo(
+        "deny",
+        &["deny", "--locked", "check", "licenses", "bans", "sources"],
+        &[],
+    )?;
 
     // The advisory database lives on GitHub. On a machine that reaches only the package
     // registries it cannot be fetched; say so loudly rather than fail on the network.
@@ -95,7 +140,10 @@ fn cargo_deny() -> Result<(), StepFailed> {
     let output = Command::new(cargo_bin())
         .args(["deny", "--locked", "check", "advisories"])
         .output()
-        .map_err(|error| StepFailed { step: "deny", reason: error.to_string() })?;
+        .map_err(|error| StepFailed {
+            step: "deny",
+            reason: error.to_string(),
+        })?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if output.status.success() {
         print!("{stderr}");
@@ -109,7 +157,10 @@ fn cargo_deny() -> Result<(), StepFailed> {
         return Ok(());
     }
     eprint!("{stderr}");
-    Err(StepFailed { step: "deny", reason: "cargo deny check advisories failed".to_owned() })
+    Err(StepFailed {
+        step: "deny",
+        reason: "cargo deny check advisories failed".to_owned(),
+    })
 }
 
 fn ensure_cargo_deny() -> Result<(), StepFailed> {
@@ -122,7 +173,11 @@ fn ensure_cargo_deny() -> Result<(), StepFailed> {
     if installed {
         return Ok(());
     }
-    cargo("install-cargo-deny", &["install", "cargo-deny", "--locked"], &[])
+    cargo(
+        "install-cargo-deny",
+        &["install", "cargo-deny", "--locked"],
+        &[],
+    )
 }
 
 fn cargo_bin() -> String {

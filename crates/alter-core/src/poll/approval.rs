@@ -206,10 +206,9 @@ impl Operation for AwaitApproval {
     }
 
     fn on_wake(&mut self, now: Now) -> Step<ApprovalResult> {
+        let over = self.schedule_from(now).is_over(now.monotonic);
         match self.current {
-            Current::Waiting(_) if self.schedule_from(now).is_over(now.monotonic) => {
-                self.timed_out()
-            }
+            Current::Waiting(_) if over => self.timed_out(),
             Current::Waiting(next) => self.poll(next, now),
             // The inner calls never wait (they are built without retries).
             _ => out_of_order(),
