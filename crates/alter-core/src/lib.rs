@@ -6,8 +6,10 @@
 //! comes out as a [`Step`].
 #![deny(missing_docs)]
 
+pub mod classify;
 pub mod error;
 pub mod io;
+pub mod retry;
 pub mod step;
 
 pub use error::{ApiError, Error, Result};
