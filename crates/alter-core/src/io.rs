@@ -117,7 +117,10 @@ pub struct TransportError {
 impl TransportError {
     /// A failure of the given kind.
     pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// Whether the request may have reached the server (and so may have been executed).
@@ -143,7 +146,10 @@ impl Now {
 
     /// Whole seconds since the Unix epoch (0 for a wall clock set before 1970).
     pub fn unix_seconds(&self) -> u64 {
-        self.wall.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+        self.wall
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     }
 }
 
