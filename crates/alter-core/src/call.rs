@@ -108,7 +108,9 @@ impl<T> Operation for Call<T> {
     }
 
     fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<T> {
-        let latency = self.sent_at.map(|sent| now.monotonic.saturating_duration_since(sent));
+        let latency = self
+            .sent_at
+            .map(|sent| now.monotonic.saturating_duration_since(sent));
         tracing::debug!(
             method = self.request.method,
             path = self.request.path.route(),
@@ -171,7 +173,10 @@ impl<O> ErrorsAsNone<O> {
     fn absorb<T>(step: Step<Option<T>>) -> Step<Option<T>> {
         match step {
             Step::Done(Err(error)) => {
-                tracing::debug!(class = error.class_name(), "treating a failed check as 'no'");
+                tracing::debug!(
+                    class = error.class_name(),
+                    "treating a failed check as 'no'"
+                );
                 Step::Done(Ok(None))
             }
             other => other,

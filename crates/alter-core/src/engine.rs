@@ -90,7 +90,9 @@ pub(crate) struct ApiPath {
 impl ApiPath {
     /// A fixed path such as `/sdk/token`.
     pub(crate) fn new(path: &str) -> Self {
-        Self { wire: path.to_owned() }
+        Self {
+            wire: path.to_owned(),
+        }
     }
 
     /// Appends `/` and one path parameter, encoded as a full segment so it cannot escape it.
@@ -227,7 +229,9 @@ impl Engine {
             return Err(Error::invalid_input("scope constraints cannot be nested"));
         }
         if scopes.is_empty() {
-            return Err(Error::invalid_input("scope constraints need at least one scope"));
+            return Err(Error::invalid_input(
+                "scope constraints need at least one scope",
+            ));
         }
         for scope in scopes {
             let scope = scope.as_ref();
@@ -241,7 +245,11 @@ impl Engine {
             }
         }
 
-        let joined = scopes.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(",");
+        let joined = scopes
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(",");
         Ok(Arc::new(Self {
             config: self.config.clone(),
             signing_key: SigningKey::derive(self.config.api_key.expose_secret()),
@@ -264,16 +272,25 @@ impl Engine {
 
     /// The actor id the backend assigned to this client's caller, once seen.
     pub fn actor_id(&self) -> Option<String> {
-        self.actor_id.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.actor_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The retry information of the last retrieve-mode token call.
     pub fn last_retry_info(&self) -> Option<RetryInfo> {
-        self.last_retry_info.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.last_retry_info
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn set_last_retry_info(&self, info: Option<RetryInfo>) {
-        *self.last_retry_info.lock().unwrap_or_else(PoisonError::into_inner) = info;
+        *self
+            .last_retry_info
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = info;
     }
 
     /// Sixteen fresh random bytes from the injected entropy source.
@@ -318,7 +335,10 @@ impl Engine {
     /// `x-api-key`, `User-Agent`, and the caller and actor headers of PROTOCOL.md §2.1–2.2.
     fn identity_headers(&self, actor: &Actor) -> Vec<(String, String)> {
         let mut headers = vec![
-            ("x-api-key".to_owned(), self.config.api_key.expose_secret().to_owned()),
+            (
+                "x-api-key".to_owned(),
+                self.config.api_key.expose_secret().to_owned(),
+            ),
             ("User-Agent".to_owned(), self.config.user_agent.clone()),
         ];
 
@@ -366,13 +386,17 @@ impl Engine {
 
 /// Whether a value can travel in an HTTP header as is: printable ASCII or tab, no CR/LF/NUL.
 pub(crate) fn is_header_safe(value: &str) -> bool {
-    value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
 /// Checks a caller-supplied header value before any IO.
 pub(crate) fn check_header_value(what: &str, value: &str) -> Result<()> {
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Err(Error::invalid_input(format!("{what} must not contain CR, LF or NUL")));
+        return Err(Error::invalid_input(format!(
+            "{what} must not contain CR, LF or NUL"
+        )));
     }
     Ok(())
 }

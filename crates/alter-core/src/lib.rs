@@ -31,7 +31,7 @@ pub mod error;
 pub mod io;
 pub mod json;
 pub mod poll;
-pub mod retrieve;
+// retrieve: merged next
 pub mod retry;
 pub mod signing;
 pub mod step;

@@ -35,7 +35,10 @@ pub struct CreateAgent {
 impl CreateAgent {
     /// An agent named `name` with every option at its default.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), ..Self::default() }
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -53,7 +56,11 @@ pub struct ListAgents {
 
 impl Default for ListAgents {
     fn default() -> Self {
-        Self { include_revoked: false, limit: 100, offset: 0 }
+        Self {
+            include_revoked: false,
+            limit: 100,
+            offset: 0,
+        }
     }
 }
 
@@ -82,14 +89,19 @@ impl Engine {
 
         let agent_type = params.agent_type.unwrap_or(AgentType::Agent);
         if !matches!(agent_type, AgentType::Agent | AgentType::Service) {
-            return Err(Error::invalid_input("agent type must be 'agent' or 'service'"));
+            return Err(Error::invalid_input(
+                "agent type must be 'agent' or 'service'",
+            ));
         }
 
         let mut object = Object::new();
         object.insert("name".into(), params.name.into());
         object.insert("type".into(), agent_type.as_str().into());
         object.insert("scopes".into(), params.scopes.unwrap_or_else(empty_object));
-        object.insert("metadata".into(), params.metadata.unwrap_or_else(empty_object));
+        object.insert(
+            "metadata".into(),
+            params.metadata.unwrap_or_else(empty_object),
+        );
         if let Some(display_name) = params.display_name {
             object.insert("display_name".into(), display_name.into());
         }
@@ -109,7 +121,12 @@ impl Engine {
         } else {
             Idempotency::Safe
         };
-        Ok(Call::new(Arc::clone(self), call, idempotency, Box::new(agents)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            idempotency,
+            Box::new(agents),
+        ))
     }
 
     /// `agents.list`: `GET /sdk/agents?include_revoked=…&limit=…&offset=…`.
@@ -120,7 +137,11 @@ impl Engine {
     pub fn agents_list(self: &Arc<Self>, params: ListAgents) -> Result<Call<AgentListResult>> {
         check_limit(params.limit)?;
 
-        let include_revoked = if params.include_revoked { "true" } else { "false" };
+        let include_revoked = if params.include_revoked {
+            "true"
+        } else {
+            "false"
+        };
         let (limit, offset) = (params.limit.to_string(), params.offset.to_string());
         let path = ApiPath::new("/sdk/agents").query([
             ("include_revoked", include_revoked),
@@ -137,7 +158,10 @@ impl Engine {
     /// `InvalidInput` for an empty id.
     pub fn agents_get(self: &Arc<Self>, agent_id: &str) -> Result<Call<AgentInfo>> {
         require("agent_id", agent_id)?;
-        Ok(self.agents_read(ApiPath::new("/sdk/agents").param(agent_id), Box::new(agents)))
+        Ok(self.agents_read(
+            ApiPath::new("/sdk/agents").param(agent_id),
+            Box::new(agents),
+        ))
     }
 
     /// `agents.get_by_name`: `GET /sdk/agents?name=…`, the first match or `None`.
@@ -261,7 +285,10 @@ impl Engine {
         require("agent_id", agent_id)?;
         require("key_id", key_id)?;
 
-        let mut path = ApiPath::new("/sdk/agents").param(agent_id).then("/keys").param(key_id);
+        let mut path = ApiPath::new("/sdk/agents")
+            .param(agent_id)
+            .then("/keys")
+            .param(key_id);
         if force {
             path = path.query([("force", "true")]);
         }
@@ -282,13 +309,25 @@ impl Engine {
         require("agent_id", agent_id)?;
         require("key_id", key_id)?;
 
-        let path =
-            ApiPath::new("/sdk/agents").param(agent_id).then("/keys").param(key_id).then(action);
+        let path = ApiPath::new("/sdk/agents")
+            .param(agent_id)
+            .then("/keys")
+            .param(key_id)
+            .then(action);
         Ok(self.agents_write("PATCH", path, Some(b"{}".to_vec()), Box::new(agents)))
     }
 
-    fn agents_read<T>(self: &Arc<Self>, path: ApiPath, interpret: crate::call::Interpret<T>) -> Call<T> {
-        Call::new(Arc::clone(self), BackendCall::new("GET", path), Idempotency::Safe, interpret)
+    fn agents_read<T>(
+        self: &Arc<Self>,
+        path: ApiPath,
+        interpret: crate::call::Interpret<T>,
+    ) -> Call<T> {
+        Call::new(
+            Arc::clone(self),
+            BackendCall::new("GET", path),
+            Idempotency::Safe,
+            interpret,
+        )
     }
 
     fn agents_write<T>(

@@ -37,7 +37,10 @@ impl Engine {
 
     /// One poll of an auth session: `POST /sdk/auth/poll`. Any status but 200 is an error
     /// that the sign-in poller treats as "try again".
-    pub fn poll_auth_session_once(self: &Arc<Self>, session_token: &Secret) -> Call<AuthPollResponse> {
+    pub fn poll_auth_session_once(
+        self: &Arc<Self>,
+        session_token: &Secret,
+    ) -> Call<AuthPollResponse> {
         let mut object = Object::new();
         object.insert("session_token".into(), session_token.expose_secret().into());
 
@@ -62,7 +65,10 @@ impl Engine {
 
     /// `verify_user_token`: `POST /sdk/auth/verify-token`; the token's subject, or `None`
     /// when the token is blank, invalid, or the check failed in any way. Never an error.
-    pub fn verify_user_token(self: &Arc<Self>, token: &str) -> Option<ErrorsAsNone<Call<Option<String>>>> {
+    pub fn verify_user_token(
+        self: &Arc<Self>,
+        token: &str,
+    ) -> Option<ErrorsAsNone<Call<Option<String>>>> {
         if token.trim().is_empty() {
             return None;
         }

@@ -90,7 +90,10 @@ impl Engine {
         getter_token: Option<&Secret>,
     ) -> Result<Call<ConnectSession>> {
         let mut object = Object::new();
-        object.insert("allowed_providers".into(), option_value(params.allowed_providers));
+        object.insert(
+            "allowed_providers".into(),
+            option_value(params.allowed_providers),
+        );
         object.insert("return_url".into(), option_value(params.return_url));
         object.insert("allowed_origin".into(), option_value(params.allowed_origin));
         object.insert("metadata".into(), params.metadata.unwrap_or(Value::Null));
@@ -117,7 +120,12 @@ impl Engine {
 
         let path = ApiPath::new("/sdk/oauth/connect/session");
         let call = BackendCall::new("POST", path).json(body(object));
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Unsafe, Box::new(generic)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Unsafe,
+            Box::new(generic),
+        ))
     }
 
     /// One poll of a connect session: `POST /sdk/oauth/connect/session/poll`.
@@ -155,13 +163,21 @@ impl Engine {
         }
         require("user_token", params.user_token.expose_secret())?;
         if params.requested_ttl_seconds == Some(0) {
-            return Err(Error::invalid_input("requested_ttl_seconds must be above zero"));
+            return Err(Error::invalid_input(
+                "requested_ttl_seconds must be above zero",
+            ));
         }
 
         let mut object = Object::new();
         object.insert("template_slug".into(), slug.to_lowercase().into());
-        object.insert("delegated_agent_id".into(), params.delegated_agent_id.into());
-        object.insert("user_token".into(), params.user_token.expose_secret().into());
+        object.insert(
+            "delegated_agent_id".into(),
+            params.delegated_agent_id.into(),
+        );
+        object.insert(
+            "user_token".into(),
+            params.user_token.expose_secret().into(),
+        );
         if let Some(ttl) = params.requested_ttl_seconds {
             object.insert("requested_ttl_seconds".into(), ttl.into());
         }
@@ -177,7 +193,12 @@ impl Engine {
 
         let path = ApiPath::new("/sdk/managed-secrets/connect/session");
         let call = BackendCall::new("POST", path).json(body(object));
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Unsafe, Box::new(generic)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Unsafe,
+            Box::new(generic),
+        ))
     }
 }
 

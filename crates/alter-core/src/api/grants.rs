@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use alter_types::{CreateGrantResult, GrantPolicyInput, Principal, RevokeGrantResult, Secret};
 use alter_types::UnifiedGrantListResult;
+use alter_types::{CreateGrantResult, GrantPolicyInput, Principal, RevokeGrantResult, Secret};
 
 use super::{Object, body, check_limit, generic, generic_unit, require};
 use crate::call::Call;
@@ -26,14 +26,21 @@ pub struct ListGrants {
 
 impl Default for ListGrants {
     fn default() -> Self {
-        Self { provider_id: None, limit: 100, offset: 0 }
+        Self {
+            provider_id: None,
+            limit: 100,
+            offset: 0,
+        }
     }
 }
 
 impl ListGrants {
     /// The same filter, one page further on.
     pub fn next_page(&self) -> Self {
-        Self { offset: self.offset + u64::from(self.limit), ..self.clone() }
+        Self {
+            offset: self.offset + u64::from(self.limit),
+            ..self.clone()
+        }
     }
 }
 
@@ -65,7 +72,12 @@ impl Engine {
         }
 
         let call = BackendCall::new("POST", ApiPath::new("/sdk/grants/list")).json(body(object));
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Safe, Box::new(generic)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Safe,
+            Box::new(generic),
+        ))
     }
 
     /// `revoke_grant`: `POST /sdk/oauth/grants/{grant_id}/revoke`.
@@ -89,9 +101,16 @@ impl Engine {
             object.insert("user_token".into(), token.expose_secret().into());
         }
 
-        let path = ApiPath::new("/sdk/oauth/grants").param(grant_id).then("/revoke");
+        let path = ApiPath::new("/sdk/oauth/grants")
+            .param(grant_id)
+            .then("/revoke");
         let call = BackendCall::new("POST", path).json(body(object));
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Unsafe, Box::new(generic)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Unsafe,
+            Box::new(generic),
+        ))
     }
 
     /// `revoke_delegation`: `DELETE /sdk/grants/{grant_id}/delegations/{agent_id}`, or
@@ -107,7 +126,9 @@ impl Engine {
     ) -> Result<Call<()>> {
         require("grant_id", grant_id)?;
 
-        let path = ApiPath::new("/sdk/grants").param(grant_id).then("/delegations");
+        let path = ApiPath::new("/sdk/grants")
+            .param(grant_id)
+            .then("/delegations");
         let path = match agent_id {
             Some(agent_id) => {
                 require("agent_id", agent_id)?;
@@ -118,7 +139,12 @@ impl Engine {
 
         // Revoking a delegation twice is harmless (the backend answers 204 again).
         let call = BackendCall::new("DELETE", path);
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Safe, Box::new(generic_unit)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Safe,
+            Box::new(generic_unit),
+        ))
     }
 
     /// `create_managed_secret_grant`: `POST /sdk/managed-secrets/{id}/grants`.
@@ -142,9 +168,16 @@ impl Engine {
         };
         object.insert("grant_policy".into(), policy);
 
-        let path = ApiPath::new("/sdk/managed-secrets").param(managed_secret_id).then("/grants");
+        let path = ApiPath::new("/sdk/managed-secrets")
+            .param(managed_secret_id)
+            .then("/grants");
         let call = BackendCall::new("POST", path).json(body(object));
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Unsafe, Box::new(generic)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Unsafe,
+            Box::new(generic),
+        ))
     }
 }
 

@@ -48,10 +48,14 @@ impl Engine {
     /// lifetime.
     pub fn keys_derive(self: &Arc<Self>, params: DeriveKey) -> Result<Call<MintedKey>> {
         if params.scopes.is_empty() || params.scopes.iter().any(String::is_empty) {
-            return Err(Error::invalid_input("scopes must be a non-empty list of non-empty strings"));
+            return Err(Error::invalid_input(
+                "scopes must be a non-empty list of non-empty strings",
+            ));
         }
         if params.scopes.iter().any(|scope| scope == "keys:derive") {
-            return Err(Error::invalid_input("a derived key cannot hold keys:derive"));
+            return Err(Error::invalid_input(
+                "a derived key cannot hold keys:derive",
+            ));
         }
         if params.expires_in == 0 {
             return Err(Error::invalid_input("expires_in must be above zero"));
@@ -71,7 +75,12 @@ impl Engine {
         }
 
         let call = BackendCall::new("POST", ApiPath::new("/sdk/keys/derive")).json(body(object));
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Unsafe, Box::new(generic)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Unsafe,
+            Box::new(generic),
+        ))
     }
 
     /// `keys.rotate`: `POST /sdk/keys/{key_id}/rotate`; the old key keeps working for
@@ -80,10 +89,16 @@ impl Engine {
     /// # Errors
     ///
     /// `InvalidInput` for an empty key id or an overlap above 30 days.
-    pub fn keys_rotate(self: &Arc<Self>, key_id: &str, overlap_days: u32) -> Result<Call<MintedKey>> {
+    pub fn keys_rotate(
+        self: &Arc<Self>,
+        key_id: &str,
+        overlap_days: u32,
+    ) -> Result<Call<MintedKey>> {
         require("key_id", key_id)?;
         if overlap_days > 30 {
-            return Err(Error::invalid_input("overlap_days must be between 0 and 30"));
+            return Err(Error::invalid_input(
+                "overlap_days must be between 0 and 30",
+            ));
         }
 
         let mut object = Object::new();
@@ -91,7 +106,12 @@ impl Engine {
 
         let path = ApiPath::new("/sdk/keys").param(key_id).then("/rotate");
         let call = BackendCall::new("POST", path).json(body(object));
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Unsafe, Box::new(generic)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Unsafe,
+            Box::new(generic),
+        ))
     }
 
     /// `keys.revoke`: `DELETE /sdk/keys/{key_id}[?force=true]`.
@@ -107,7 +127,12 @@ impl Engine {
             path = path.query([("force", "true")]);
         }
         let call = BackendCall::new("DELETE", path);
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Unsafe, Box::new(generic)))
+        Ok(Call::new(
+            Arc::clone(self),
+            call,
+            Idempotency::Unsafe,
+            Box::new(generic),
+        ))
     }
 
     /// `scopes.list`: `GET /sdk/scopes`.

@@ -15,7 +15,7 @@ pub use agents::{CreateAgent, ListAgents, UpdateAgent};
 pub use connect::{ConnectSessionParams, ManagedSecretConnectParams};
 pub use grants::ListGrants;
 pub use keys::DeriveKey;
-pub use proxy::{ProxyOutcome, ProxyRequest};
+pub use proxy::{FORBIDDEN_PROXY_HEADERS, ProxyOutcome, ProxyRequest};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -35,9 +35,8 @@ pub(crate) fn body(object: Object) -> Vec<u8> {
 
 /// Reads a success body into `T`; an unreadable body is a `MalformedResponse`.
 pub(crate) fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|error| {
-        Error::malformed(status, format!("unexpected response shape: {error}"))
-    })
+    serde_json::from_slice(bytes)
+        .map_err(|error| Error::malformed(status, format!("unexpected response shape: {error}")))
 }
 
 /// Generic routes: any status below 400 is success (PROTOCOL.md §4.2).
@@ -63,7 +62,10 @@ pub(crate) fn agents<T: DeserializeOwned>(response: HttpResponse) -> Result<T> {
     }
     let value = agents_success_body(response.status, &response.body)?;
     serde_json::from_value(value).map_err(|error| {
-        Error::malformed(response.status, format!("unexpected response shape: {error}"))
+        Error::malformed(
+            response.status,
+            format!("unexpected response shape: {error}"),
+        )
     })
 }
 

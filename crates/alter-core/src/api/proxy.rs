@@ -53,7 +53,11 @@ pub struct ProxyRequest {
 
 impl ProxyRequest {
     /// A proxied `method url` call through `grant_id`.
-    pub fn new(method: impl Into<HttpMethod>, url: impl Into<String>, grant_id: impl Into<String>) -> Self {
+    pub fn new(
+        method: impl Into<HttpMethod>,
+        url: impl Into<String>,
+        grant_id: impl Into<String>,
+    ) -> Self {
         Self {
             method: method.into(),
             url: url.into(),
@@ -109,8 +113,11 @@ impl Engine {
             object.insert("body".into(), json_body);
         }
         if !request.headers.is_empty() {
-            let headers: Object =
-                request.headers.into_iter().map(|(name, value)| (name, value.into())).collect();
+            let headers: Object = request
+                .headers
+                .into_iter()
+                .map(|(name, value)| (name, value.into()))
+                .collect();
             object.insert("headers".into(), Value::Object(headers));
         }
         if !request.query_params.is_empty() {
@@ -129,7 +136,10 @@ impl Engine {
             202 => decode(202, &response.body).map(ProxyOutcome::Pending),
             status => Err(classify_proxy(status, &response.body)),
         });
-        Ok(Call::new(Arc::clone(self), call, Idempotency::Unsafe, interpret).without_actor_caching())
+        Ok(
+            Call::new(Arc::clone(self), call, Idempotency::Unsafe, interpret)
+                .without_actor_caching(),
+        )
     }
 
     /// `get_approval_status`: `GET /sdk/approvals/{id}`.
@@ -137,7 +147,10 @@ impl Engine {
     /// # Errors
     ///
     /// `InvalidInput` for an empty approval id.
-    pub fn get_approval_status(self: &Arc<Self>, approval_id: &str) -> Result<Call<ApprovalStatus>> {
+    pub fn get_approval_status(
+        self: &Arc<Self>,
+        approval_id: &str,
+    ) -> Result<Call<ApprovalStatus>> {
         require("approval_id", approval_id)?;
 
         let path = ApiPath::new("/sdk/approvals").param(approval_id);
@@ -145,7 +158,11 @@ impl Engine {
         let call = BackendCall::new("GET", path).actor(Actor::None);
         let interpret = Box::new(move |response: crate::io::HttpResponse| {
             if response.status != 200 {
-                return Err(classify_approval_status(response.status, &route, &response.body));
+                return Err(classify_approval_status(
+                    response.status,
+                    &route,
+                    &response.body,
+                ));
             }
             decode(200, &response.body)
         });
@@ -157,10 +174,15 @@ impl Engine {
     /// # Errors
     ///
     /// `InvalidInput` for an empty approval id.
-    pub fn get_approval_result(self: &Arc<Self>, approval_id: &str) -> Result<Call<ApprovalResult>> {
+    pub fn get_approval_result(
+        self: &Arc<Self>,
+        approval_id: &str,
+    ) -> Result<Call<ApprovalResult>> {
         require("approval_id", approval_id)?;
 
-        let path = ApiPath::new("/sdk/approvals").param(approval_id).then("/result");
+        let path = ApiPath::new("/sdk/approvals")
+            .param(approval_id)
+            .then("/result");
         let call = BackendCall::new("GET", path).actor(Actor::None);
         let interpret = Box::new(|response: crate::io::HttpResponse| {
             if response.status != 200 {

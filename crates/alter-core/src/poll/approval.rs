@@ -108,18 +108,20 @@ impl AwaitApproval {
         match status.status {
             ApprovalStatusValue::Executed if status.has_result => self.poll(Next::Result, now),
             ApprovalStatusValue::Denied => Step::Done(Err(Error::approval_denied(
+                status
+                    .decision_reason
+                    .unwrap_or_else(|| "the approval was denied".to_owned()),
                 id,
-                status.decision_reason.unwrap_or_else(|| "the approval was denied".to_owned()),
             ))),
             ApprovalStatusValue::Expired => Step::Done(Err(Error::approval_expired(
+                "the approval expired before it was decided",
                 id,
-                "the approval expired before it was decided".to_owned(),
             ))),
             ApprovalStatusValue::Failed => Step::Done(Err(Error::approval_execution_failed(
-                id,
                 status
                     .decision_reason
                     .unwrap_or_else(|| "the approved call failed to execute".to_owned()),
+                id,
             ))),
             _ => self.wait(Next::Status, now),
         }
@@ -137,7 +139,10 @@ impl AwaitApproval {
             return Step::Done(Err(error));
         }
 
-        tracing::debug!(class = error.class_name(), "transient failure while awaiting approval");
+        tracing::debug!(
+            class = error.class_name(),
+            "transient failure while awaiting approval"
+        );
         self.last_transient = Some(error);
         self.wait(retry, now)
     }
@@ -159,10 +164,22 @@ impl AwaitApproval {
     }
 
     fn timed_out(&mut self) -> Step<ApprovalResult> {
+        let last = self.last_transient.take();
+        let cause = match &last {
+            Some(error) => match error.status() {
+                Some(status) => format!("; the last poll got gateway status {status}"),
+                None => format!("; the last poll failed: {}", error.class_name()),
+            },
+            None => String::new(),
+        };
+        let message = format!(
+            "no decision within {:.1}s{cause}",
+            self.timeout.as_secs_f64()
+        );
         Step::Done(Err(Error::approval_timeout(
+            message,
             Some(self.approval_id.clone()),
-            self.timeout,
-            self.last_transient.take(),
+            last,
         )))
     }
 }

@@ -29,7 +29,13 @@ pub struct AwaitSignIn {
 impl AwaitSignIn {
     /// Waits for the sign-in of `session_token` for at most `timeout`.
     pub fn new(engine: &Arc<Engine>, session_token: Secret, timeout: Duration) -> Self {
-        Self { engine: Arc::clone(engine), session_token, timeout, schedule: None, current: None }
+        Self {
+            engine: Arc::clone(engine),
+            session_token,
+            timeout,
+            schedule: None,
+            current: None,
+        }
     }
 
     fn after_poll(&mut self, result: Result<AuthPollResponse>, now: Now) -> Step<AuthResult> {
@@ -62,15 +68,18 @@ impl AwaitSignIn {
     }
 
     fn schedule_from(&mut self, now: Now) -> Schedule {
-        *self
-            .schedule
-            .get_or_insert_with(|| Schedule::new(now.monotonic, self.timeout, DEFAULT_POLL_INTERVAL))
+        *self.schedule.get_or_insert_with(|| {
+            Schedule::new(now.monotonic, self.timeout, DEFAULT_POLL_INTERVAL)
+        })
     }
 
     fn timed_out(&self) -> Step<AuthResult> {
         let mut details = Details::new();
         details.insert("timeout".into(), self.timeout.as_secs_f64().into());
-        Step::Done(Err(Error::connect_timeout("the end user did not sign in in time", details)))
+        Step::Done(Err(Error::connect_timeout(
+            "the end user did not sign in in time",
+            details,
+        )))
     }
 }
 
@@ -82,7 +91,10 @@ fn completed(answer: AuthPollResponse) -> Result<AuthResult> {
         Some(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
-    Ok(AuthResult { user_token, user_info })
+    Ok(AuthResult {
+        user_token,
+        user_info,
+    })
 }
 
 impl Operation for AwaitSignIn {
@@ -118,9 +130,11 @@ impl Operation for AwaitSignIn {
             return self.timed_out();
         }
 
-        let call = self
-            .current
-            .insert(self.engine.poll_auth_session_once(&self.session_token).without_retry());
+        let call = self.current.insert(
+            self.engine
+                .poll_auth_session_once(&self.session_token)
+                .without_retry(),
+        );
         match split(call.start(now)) {
             Ok(result) => self.after_poll(result, now),
             Err(step) => step,

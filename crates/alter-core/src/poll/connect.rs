@@ -14,8 +14,12 @@ use crate::io::{HttpResponse, Now, TransportError};
 use crate::step::{Operation, Step};
 
 /// Error codes of a failed connect that mean the app's OAuth setup is wrong.
-const CONFIG_ERROR_CODES: &[&str] =
-    &["connect_config_error", "invalid_redirect_uri", "invalid_client", "unauthorized_client"];
+const CONFIG_ERROR_CODES: &[&str] = &[
+    "connect_config_error",
+    "invalid_redirect_uri",
+    "invalid_client",
+    "unauthorized_client",
+];
 
 /// Polls `POST /sdk/oauth/connect/session/poll` until the session completes, fails or
 /// expires. The first poll is immediate; a failed poll ends the wait (no retry).
@@ -50,7 +54,9 @@ impl AwaitConnect {
 
     fn poll(&mut self, now: Now) -> Step<Vec<ConnectResult>> {
         let call = self.current.insert(
-            self.engine.poll_connect_session_once(&self.session_token).without_retry(),
+            self.engine
+                .poll_connect_session_once(&self.session_token)
+                .without_retry(),
         );
         match split(call.start(now)) {
             Ok(result) => self.after_poll(result, now),
@@ -72,9 +78,10 @@ impl AwaitConnect {
         match answer.status {
             ConnectPollStatus::Completed => Step::Done(Ok(answer.grants)),
             ConnectPollStatus::Error => Step::Done(Err(failed(&answer))),
-            ConnectPollStatus::Expired => {
-                Step::Done(Err(Error::connect_flow("the connect session expired", Details::new())))
-            }
+            ConnectPollStatus::Expired => Step::Done(Err(Error::connect_flow(
+                "the connect session expired",
+                Details::new(),
+            ))),
             ConnectPollStatus::Pending => {
                 let schedule = self.schedule_from(now);
                 if schedule.is_over(now.monotonic) {

@@ -34,7 +34,10 @@ pub(crate) struct Schedule {
 
 impl Schedule {
     pub(crate) fn new(start: Instant, timeout: Duration, interval: Duration) -> Self {
-        Self { deadline: start + timeout, interval: interval.max(MIN_POLL_INTERVAL) }
+        Self {
+            deadline: start + timeout,
+            interval: interval.max(MIN_POLL_INTERVAL),
+        }
     }
 
     /// When to poll next: one interval from now, but never past the deadline.
@@ -54,12 +57,17 @@ impl Schedule {
 ///
 /// `InvalidInput` when `seconds` is not a finite number of seconds at or above zero.
 pub fn duration_from_secs(what: &str, seconds: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(seconds)
-        .map_err(|_| Error::invalid_input(format!("{what} must be a finite, non-negative number of seconds")))
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        Error::invalid_input(format!(
+            "{what} must be a finite, non-negative number of seconds"
+        ))
+    })
 }
 
 /// Separates an inner call's final result from the steps to pass through to the frontend.
-pub(crate) fn split<T, U>(step: crate::step::Step<T>) -> std::result::Result<Result<T>, crate::step::Step<U>> {
+pub(crate) fn split<T, U>(
+    step: crate::step::Step<T>,
+) -> std::result::Result<Result<T>, crate::step::Step<U>> {
     use crate::step::Step;
 
     match step {
@@ -72,5 +80,7 @@ pub(crate) fn split<T, U>(step: crate::step::Step<T>) -> std::result::Result<Res
 
 /// The step for an input that arrived while no request was in flight.
 pub(crate) fn out_of_order<T>() -> crate::step::Step<T> {
-    crate::step::Step::Done(Err(Error::sdk("poller received a response while no request was in flight")))
+    crate::step::Step::Done(Err(Error::sdk(
+        "poller received a response while no request was in flight",
+    )))
 }
