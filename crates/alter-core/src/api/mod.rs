@@ -10,12 +10,14 @@ mod connect;
 mod grants;
 mod keys;
 mod proxy;
+mod request;
 
 pub use agents::{CreateAgent, ListAgents, UpdateAgent};
 pub use connect::{ConnectSessionParams, ManagedSecretConnectParams};
 pub use grants::ListGrants;
 pub use keys::DeriveKey;
 pub use proxy::{FORBIDDEN_PROXY_HEADERS, ProxyOutcome, ProxyRequest};
+pub use request::{GrantTarget, ProviderResponse, Retrieve, RetrieveRequest};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};

@@ -1,0 +1,649 @@
+//! Retrieve mode, `request()`: fetch a credential, call the provider with it injected, then
+//! upload the audit row (and a scope-mismatch report) in the background
+//! (PROTOCOL.md §6, §5.1–5.3).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use alter_types::{HttpMethod, RetryInfo, Secret, TokenResponse};
+use serde_json::Value;
+
+use super::{Object, body, generic, require};
+use crate::call::Call;
+use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header_value};
+use crate::error::{Details, Error, ProviderFailure, Result};
+use crate::io::{HttpRequest, HttpResponse, Now, Target, TransportError, TransportErrorKind};
+use crate::json;
+use crate::retrieve::audit::{self, AuditRow};
+use crate::retrieve::challenge::{InsufficientScopeChallenge, insufficient_scope};
+use crate::retrieve::context::validate_context;
+use crate::retrieve::injection::{self, Credential, InjectionRule, SigV4Call};
+use crate::retrieve::query::{append_query, with_injected_params};
+use crate::retrieve::template::{check_provider_url, template_url};
+use crate::retrieve::ProviderBody;
+use crate::retry::Idempotency;
+use crate::step::{Operation, Step};
+
+/// The reference client's hard cap on the scope-mismatch report (PROTOCOL.md §5.3).
+const REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Which grant a retrieve-mode call uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GrantTarget {
+    /// A grant by id.
+    Grant(String),
+    /// The grant the backend resolves for this provider (identity or delegation mode).
+    Provider {
+        /// Provider id, e.g. `google`.
+        provider: String,
+        /// Picks one of several connected accounts.
+        account: Option<String>,
+        /// Picks among end users (agents acting for several users).
+        app_user_id: Option<String>,
+    },
+}
+
+/// A provider call in retrieve mode: the SDK fetches the credential and makes the call.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RetrieveRequest {
+    /// HTTP method.
+    pub method: HttpMethod,
+    /// Provider URL, `http://` or `https://`; may hold `{name}` placeholders.
+    pub url: String,
+    /// Which grant's credential to use.
+    pub target: GrantTarget,
+    /// JSON body.
+    pub json: Option<Value>,
+    /// Raw body (exclusive with `json`).
+    pub body: Option<Vec<u8>>,
+    /// Headers of the caller's own; the credential header replaces one of the same name.
+    pub extra_headers: Vec<(String, String)>,
+    /// Query parameters, appended to any query already in the URL.
+    pub query_params: Vec<(String, Value)>,
+    /// Values for the URL's `{name}` placeholders, each encoded as one path segment.
+    pub path_params: Vec<(String, String)>,
+    /// Why the call is made, for the audit trail.
+    pub reason: Option<String>,
+    /// Context sent as `X-Alter-Context` and stored with the audit row.
+    pub context: Option<Vec<(String, String)>>,
+    /// A caller for this call only, replacing the client's.
+    pub caller: Option<String>,
+    /// The end user's token; wins over the client's token getter.
+    pub user_token: Option<Secret>,
+    /// Return provider error answers instead of turning them into errors.
+    pub raw: bool,
+}
+
+impl RetrieveRequest {
+    /// A call through the grant `grant_id`.
+    pub fn grant(method: impl Into<HttpMethod>, url: impl Into<String>, grant_id: impl Into<String>) -> Self {
+        Self::new(method.into(), url.into(), GrantTarget::Grant(grant_id.into()))
+    }
+
+    /// A call through whichever grant the backend resolves for `provider`.
+    pub fn provider(method: impl Into<HttpMethod>, url: impl Into<String>, provider: impl Into<String>) -> Self {
+        let target = GrantTarget::Provider { provider: provider.into(), account: None, app_user_id: None };
+        Self::new(method.into(), url.into(), target)
+    }
+
+    fn new(method: HttpMethod, url: String, target: GrantTarget) -> Self {
+        Self {
+            method,
+            url,
+            target,
+            json: None,
+            body: None,
+            extra_headers: Vec::new(),
+            query_params: Vec::new(),
+            path_params: Vec::new(),
+            reason: None,
+            context: None,
+            caller: None,
+            user_token: None,
+            raw: false,
+        }
+    }
+
+    fn provider_body(&self) -> ProviderBody<'_> {
+        match (&self.json, &self.body) {
+            (Some(value), _) => ProviderBody::Json(value),
+            (None, Some(bytes)) => ProviderBody::Raw(bytes),
+            (None, None) => ProviderBody::Empty,
+        }
+    }
+}
+
+impl fmt::Debug for RetrieveRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Bodies, header values and tokens may be secret: shapes only.
+        f.debug_struct("RetrieveRequest")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("body", &self.provider_body())
+            .field("extra_header_count", &self.extra_headers.len())
+            .field("raw", &self.raw)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The provider's answer to a retrieve-mode call.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ProviderResponse {
+    /// Status code (a redirect is returned as is, never followed).
+    pub status: u16,
+    /// Headers as received.
+    pub headers: Vec<(String, String)>,
+    /// The whole body.
+    pub body: Vec<u8>,
+    /// How the backend retried the token refresh, when it says.
+    pub retry_info: Option<RetryInfo>,
+}
+
+impl ProviderResponse {
+    /// The value of the first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        crate::io::find_header(&self.headers, name)
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Errors
+    ///
+    /// `serde_json::Error` when the body is not JSON of shape `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+impl fmt::Debug for ProviderResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .field("retry_info", &self.retry_info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The retrieve-mode operation: token call, provider call, background uploads.
+pub struct Retrieve {
+    engine: Arc<Engine>,
+    request: RetrieveRequest,
+    /// The templated URL, without query parameters: what the token call and audit name.
+    url: String,
+    context: Option<String>,
+    phase: Phase,
+    background: VecDeque<HttpRequest>,
+    outcome: Option<Result<ProviderResponse>>,
+}
+
+enum Phase {
+    Token(Call<TokenResponse>),
+    Provider(Box<InFlight>),
+    Finishing,
+}
+
+/// What the provider call needs once its answer is in.
+struct InFlight {
+    token: TokenResponse,
+    sent_at: Instant,
+    sent_headers: Vec<(String, String)>,
+    credential_headers: Vec<String>,
+}
+
+impl fmt::Debug for Retrieve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let phase = match self.phase {
+            Phase::Token(_) => "token",
+            Phase::Provider(_) => "provider",
+            Phase::Finishing => "finishing",
+        };
+        f.debug_struct("Retrieve")
+            .field("request", &self.request)
+            .field("phase", &phase)
+            .field("background", &self.background.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// `request()`: a provider call in retrieve mode.
+    ///
+    /// `getter_token` is the client's token getter's answer, used when the request carries
+    /// no `user_token` of its own.
+    ///
+    /// # Errors
+    ///
+    /// Before any IO: `Sdk` for both `json` and `body`, a URL that is not http(s) or a
+    /// placeholder without a value; `InvalidInput` for empty tokens, ids or caller, header
+    /// values with CR, LF or NUL, or a context over its limits.
+    pub fn request(self: &Arc<Self>, request: RetrieveRequest, getter_token: Option<&Secret>) -> Result<Retrieve> {
+        if request.json.is_some() && request.body.is_some() {
+            return Err(Error::sdk("give either a JSON body or a raw body, not both"));
+        }
+        if let Some(token) = &request.user_token {
+            require("user_token", token.expose_secret())?;
+        }
+        if let Some(caller) = &request.caller {
+            require("caller", caller)?;
+            check_header_value("caller", caller)?;
+        }
+        for (name, value) in &request.extra_headers {
+            check_header_value("header name", name)?;
+            check_header_value("header value", value)?;
+        }
+        check_provider_url(&request.url)?;
+        let url = template_url(&request.url, &request.path_params)?;
+        let context = match &request.context {
+            Some(map) => validate_context(map)?,
+            None => None,
+        };
+
+        let token_body = token_body(&request, &url, getter_token)?;
+        let actor = request.caller.clone().map_or(Actor::Cached, Actor::Override);
+        let caches_actor = actor == Actor::Cached;
+        let call = BackendCall::new("POST", ApiPath::new("/sdk/token"))
+            .json(token_body)
+            .actor(actor)
+            .context(context.clone());
+        let mut token_call = Call::new(Arc::clone(self), call, Idempotency::Safe, Box::new(generic));
+        if !caches_actor {
+            token_call = token_call.without_actor_caching();
+        }
+
+        Ok(Retrieve {
+            engine: Arc::clone(self),
+            request,
+            url,
+            context,
+            phase: Phase::Token(token_call),
+            background: VecDeque::new(),
+            outcome: None,
+        })
+    }
+}
+
+/// The `/sdk/token` body (PROTOCOL.md §5.1), keys in the reference order.
+fn token_body(request: &RetrieveRequest, url: &str, getter_token: Option<&Secret>) -> Result<Vec<u8>> {
+    let mut described = Object::new();
+    described.insert("method".into(), request.method.as_str().into());
+    described.insert("url".into(), url.into());
+
+    let user_token = request.user_token.as_ref().or(getter_token);
+    let mut object = Object::new();
+    match &request.target {
+        GrantTarget::Grant(grant_id) => {
+            require("grant_id", grant_id)?;
+            object.insert("grant_id".into(), grant_id.as_str().into());
+            object.insert("reason".into(), request.reason.clone().map_or(Value::Null, Value::from));
+            object.insert("request".into(), Value::Object(described));
+            if let Some(token) = user_token {
+                object.insert("user_token".into(), token.expose_secret().into());
+            }
+        }
+        GrantTarget::Provider { provider, account, app_user_id } => {
+            require("provider", provider)?;
+            object.insert("provider_id".into(), provider.as_str().into());
+            object.insert("reason".into(), request.reason.clone().map_or(Value::Null, Value::from));
+            object.insert("request".into(), Value::Object(described));
+            if let Some(token) = user_token {
+                object.insert("user_token".into(), token.expose_secret().into());
+            }
+            if let Some(app_user_id) = app_user_id {
+                require("app_user_id", app_user_id)?;
+                object.insert("app_user_id".into(), app_user_id.as_str().into());
+            }
+            if let Some(account) = account.as_deref().filter(|a| !a.is_empty()) {
+                object.insert("account".into(), account.into());
+            }
+        }
+    }
+    Ok(body(object))
+}
+
+/// The credential part of a token response, in the injection module's terms.
+fn credential_of(token: &TokenResponse) -> Credential {
+    let additional_credentials = token
+        .additional_credentials
+        .iter()
+        .flatten()
+        .map(|(name, value)| (name.clone(), value.expose_secret().to_owned()))
+        .collect();
+    let additional_injections = token
+        .additional_injections
+        .iter()
+        .flatten()
+        .map(|rule| InjectionRule {
+            target: rule.target.as_str().to_owned(),
+            key: rule.key.clone(),
+            value_source: rule.value_source.clone(),
+        })
+        .collect();
+    Credential {
+        access_token: token.access_token.expose_secret().to_owned(),
+        injection_header: token.injection_header.clone(),
+        injection_format: token.injection_format.clone(),
+        additional_credentials,
+        additional_injections,
+    }
+}
+
+impl Retrieve {
+    fn after_token(&mut self, result: Result<TokenResponse>, now: Now) -> Step<ProviderResponse> {
+        let token = match result {
+            Ok(token) => token,
+            Err(error) => return Step::Done(Err(error)),
+        };
+        self.engine.set_last_retry_info(token.retry_info());
+
+        match self.provider_request(&token, now) {
+            Ok((request, credential_headers)) => {
+                tracing::debug!(
+                    method = request.method.as_str(),
+                    path = request.path_and_query().split('?').next().unwrap_or_default(),
+                    "alter provider call"
+                );
+                let sent_headers = request.headers.clone();
+                self.phase = Phase::Provider(Box::new(InFlight {
+                    token,
+                    sent_at: now.monotonic,
+                    sent_headers,
+                    credential_headers,
+                }));
+                Step::Send(request)
+            }
+            Err(error) => Step::Done(Err(error)),
+        }
+    }
+
+    /// The provider request with the credential injected, and the names of the headers
+    /// that carry it.
+    fn provider_request(&self, token: &TokenResponse, now: Now) -> Result<(HttpRequest, Vec<String>)> {
+        let credential = credential_of(token);
+        let user_agent = &self.engine.config().user_agent;
+        let method = self.request.method.as_str();
+
+        if injection::is_sigv4(&credential) {
+            // The query is merged before signing so that what is signed is what is sent
+            // (PROTOCOL.md §16 D3).
+            let url = append_query(&self.url, &self.request.query_params);
+            let call = SigV4Call { method, url: &url, body: self.request.provider_body() };
+            let plan = injection::plan_sigv4_injection(
+                &credential,
+                &self.request.extra_headers,
+                user_agent,
+                &call,
+                now.wall,
+            )?;
+            let request = provider_http(method, plan.url, plan.headers, plan.body);
+            return Ok((request, plan.credential_headers));
+        }
+
+        let plan = injection::plan_injection(&credential, &self.request.extra_headers, user_agent)?;
+        let params = with_injected_params(&self.request.query_params, &plan.query_params);
+        let url = append_query(&self.url, &params);
+        let mut headers = plan.headers;
+        let body = match self.request.provider_body() {
+            ProviderBody::Empty => Vec::new(),
+            ProviderBody::Raw(bytes) => bytes.to_vec(),
+            ProviderBody::Json(value) => {
+                if crate::io::find_header(&headers, "content-type").is_none() {
+                    headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+                }
+                serde_json::to_vec(value).map_err(|e| Error::invalid_input(e.to_string()))?
+            }
+        };
+        Ok((provider_http(method, url, headers, body), plan.credential_headers))
+    }
+
+    fn after_provider(&mut self, response: HttpResponse, now: Now) -> Step<ProviderResponse> {
+        let Phase::Provider(flight) = std::mem::replace(&mut self.phase, Phase::Finishing) else {
+            return Step::Done(Err(Error::sdk("provider answer arrived out of order")));
+        };
+        let latency = now.monotonic.saturating_duration_since(flight.sent_at);
+        tracing::debug!(status = response.status, latency_ms = latency.as_millis() as u64, "provider answered");
+
+        let content_type = response.header("content-type").map(str::to_owned);
+        let response_body = audit::response_body(&response.body, content_type.as_deref());
+        let row = AuditRow {
+            grant_id: &flight.token.grant_id,
+            provider_id: flight.token.provider_id.as_deref(),
+            method: self.request.method.as_str(),
+            url: &self.url,
+            request_headers: Some(audit::request_headers(&flight.sent_headers, &flight.credential_headers)),
+            request_body: audit::request_body(self.request.provider_body()),
+            response_status: response.status,
+            response_headers: Some(audit::response_headers(&response.headers)),
+            response_body: response_body.clone(),
+            latency_ms: audit::latency_ms(latency),
+            reason: self.request.reason.as_deref(),
+            context: self.request.context.as_deref(),
+        };
+        self.queue_audit(&row, now);
+
+        let outcome = self.judge(response, &flight.token, response_body, now);
+        self.finish(outcome)
+    }
+
+    /// Turns the provider's answer into the call's result (PROTOCOL.md §6.7), queuing a
+    /// scope-mismatch report when the provider names missing scopes.
+    fn judge(
+        &mut self,
+        response: HttpResponse,
+        token: &TokenResponse,
+        response_body: String,
+        now: Now,
+    ) -> Result<ProviderResponse> {
+        if self.request.raw || response.status < 400 {
+            return Ok(ProviderResponse {
+                status: response.status,
+                headers: response.headers,
+                body: response.body,
+                retry_info: token.retry_info(),
+            });
+        }
+
+        let www_authenticate = response.header("www-authenticate").unwrap_or_default().to_owned();
+        let challenge = insufficient_scope(&www_authenticate);
+        if response.status == 403 {
+            if let Some(challenge) = challenge {
+                self.queue_report(token, &challenge, now);
+                return Err(self.scope_error(token, Some(&challenge), response_body));
+            }
+            if token.scope_mismatch {
+                return Err(self.scope_error(token, None, response_body));
+            }
+        }
+
+        let mut details = Details::new();
+        let caller_grant = match &self.request.target {
+            GrantTarget::Grant(id) => Value::from(id.as_str()),
+            GrantTarget::Provider { .. } => Value::Null,
+        };
+        details.insert("grant_id".into(), caller_grant);
+        details.insert("method".into(), self.request.method.as_str().into());
+        details.insert("url".into(), self.url.as_str().into());
+        Err(Error::provider_api(ProviderFailure {
+            message: format!("provider API returned error {}", response.status),
+            status_code: Some(response.status),
+            response_body: Some(response_body),
+            details,
+            grant_id: None,
+            provider_id: None,
+            missing_scopes: None,
+        }))
+    }
+
+    fn scope_error(
+        &self,
+        token: &TokenResponse,
+        challenge: Option<&InsufficientScopeChallenge>,
+        response_body: String,
+    ) -> Error {
+        let provider_id = token.provider_id.clone();
+        let mut details = Details::new();
+        details.insert("grant_id".into(), token.grant_id.as_str().into());
+        details.insert("provider_id".into(), provider_id.clone().map_or(Value::Null, Value::from));
+        details.insert("method".into(), self.request.method.as_str().into());
+        details.insert("url".into(), self.url.as_str().into());
+
+        let missing_scopes = challenge.and_then(|c| c.missing_scopes.clone());
+        let message = match challenge {
+            Some(challenge) => {
+                details.insert("source".into(), "provider_insufficient_scope".into());
+                let missing = missing_scopes.clone().map_or(Value::Null, Value::from);
+                details.insert("missing_scopes".into(), missing);
+                let raw = Some(challenge.raw.clone()).filter(|raw| !raw.is_empty());
+                details.insert("www_authenticate".into(), raw.map_or(Value::Null, Value::from));
+                "the provider answered insufficient_scope: the grant must be re-authorized"
+            }
+            None => {
+                details.insert("source".into(), "backend_flag".into());
+                "the provider refused the call and the backend flags a scope mismatch: \
+                 the grant must be re-authorized"
+            }
+        };
+
+        Error::scope_reauth_required(ProviderFailure {
+            message: message.to_owned(),
+            status_code: Some(403),
+            response_body: Some(response_body),
+            details,
+            grant_id: Some(token.grant_id.clone()),
+            provider_id,
+            missing_scopes,
+        })
+    }
+
+    fn after_provider_failure(&mut self, error: TransportError, now: Now) -> Step<ProviderResponse> {
+        let Phase::Provider(flight) = std::mem::replace(&mut self.phase, Phase::Finishing) else {
+            return Step::Done(Err(Error::sdk("provider failure arrived out of order")));
+        };
+        let latency = now.monotonic.saturating_duration_since(flight.sent_at);
+
+        let response_body = match error.kind {
+            TransportErrorKind::Timeout => audit::timeout_body(self.engine.config().timeout),
+            _ => audit::transport_error_body(&error.message),
+        };
+        let row = AuditRow {
+            grant_id: &flight.token.grant_id,
+            provider_id: flight.token.provider_id.as_deref(),
+            method: self.request.method.as_str(),
+            url: &self.url,
+            request_headers: Some(audit::request_headers(&flight.sent_headers, &flight.credential_headers)),
+            request_body: audit::request_body(self.request.provider_body()),
+            response_status: 0,
+            response_headers: None,
+            response_body,
+            latency_ms: audit::latency_ms(latency),
+            reason: self.request.reason.as_deref(),
+            context: self.request.context.as_deref(),
+        };
+        self.queue_audit(&row, now);
+
+        let mut details = Details::new();
+        let caller_grant = match &self.request.target {
+            GrantTarget::Grant(id) => Value::from(id.as_str()),
+            GrantTarget::Provider { .. } => Value::Null,
+        };
+        details.insert("grant_id".into(), caller_grant);
+        details.insert("method".into(), self.request.method.as_str().into());
+        details.insert("url".into(), self.url.as_str().into());
+        details.insert("error".into(), error.message.clone().into());
+        self.finish(Err(Error::from_transport(&error, details)))
+    }
+
+    /// Signs the audit row for background upload; a row whose grant id is not a UUID is
+    /// not sent (the backend could not store it).
+    fn queue_audit(&mut self, row: &AuditRow<'_>, now: Now) {
+        let Some(object) = row.to_json() else {
+            tracing::debug!("audit row not sent: the grant id is not a UUID");
+            return;
+        };
+        let call = BackendCall::new("POST", ApiPath::new("/sdk/oauth/audit/api-call"))
+            .json(json::to_compact(&Value::Object(object)))
+            .context(self.context.clone());
+        self.background.push_back(self.engine.sign(&call, now));
+    }
+
+    fn queue_report(&mut self, token: &TokenResponse, challenge: &InsufficientScopeChallenge, now: Now) {
+        let object = audit::scope_mismatch_report(challenge, &self.url, self.engine.random_16());
+        let path = ApiPath::new("/sdk/grants").param(&token.grant_id).then("/report-scope-mismatch");
+        let call = BackendCall::new("POST", path)
+            .json(json::to_compact(&Value::Object(object)))
+            .actor(Actor::None)
+            .timeout(REPORT_TIMEOUT);
+        self.background.push_back(self.engine.sign(&call, now));
+    }
+
+    fn finish(&mut self, outcome: Result<ProviderResponse>) -> Step<ProviderResponse> {
+        self.outcome = Some(outcome);
+        self.next_background()
+    }
+
+    fn next_background(&mut self) -> Step<ProviderResponse> {
+        match self.background.pop_front() {
+            Some(request) => Step::Detach(request),
+            None => Step::Done(
+                self.outcome.take().unwrap_or_else(|| Err(Error::sdk("retrieve finished twice"))),
+            ),
+        }
+    }
+}
+
+fn provider_http(method: &str, url: String, headers: Vec<(String, String)>, body: Vec<u8>) -> HttpRequest {
+    HttpRequest { target: Target::Provider, method: method.to_owned(), url, headers, body, timeout: None }
+}
+
+impl Operation for Retrieve {
+    type Output = ProviderResponse;
+
+    fn start(&mut self, now: Now) -> Step<ProviderResponse> {
+        self.engine.set_last_retry_info(None);
+        let Phase::Token(call) = &mut self.phase else {
+            return Step::Done(Err(Error::sdk("retrieve started twice")));
+        };
+        match crate::poll::split(call.start(now)) {
+            Ok(result) => self.after_token(result, now),
+            Err(step) => step,
+        }
+    }
+
+    fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<ProviderResponse> {
+        match &mut self.phase {
+            Phase::Token(call) => match crate::poll::split(call.on_response(response, now)) {
+                Ok(result) => self.after_token(result, now),
+                Err(step) => step,
+            },
+            Phase::Provider(_) => self.after_provider(response, now),
+            Phase::Finishing => crate::poll::out_of_order(),
+        }
+    }
+
+    fn on_transport_error(&mut self, error: TransportError, now: Now) -> Step<ProviderResponse> {
+        match &mut self.phase {
+            Phase::Token(call) => match crate::poll::split(call.on_transport_error(error, now)) {
+                Ok(result) => self.after_token(result, now),
+                Err(step) => step,
+            },
+            Phase::Provider(_) => self.after_provider_failure(error, now),
+            Phase::Finishing => crate::poll::out_of_order(),
+        }
+    }
+
+    fn on_wake(&mut self, now: Now) -> Step<ProviderResponse> {
+        match &mut self.phase {
+            Phase::Token(call) => match crate::poll::split(call.on_wake(now)) {
+                Ok(result) => self.after_token(result, now),
+                Err(step) => step,
+            },
+            Phase::Finishing => self.next_background(),
+            Phase::Provider(_) => crate::poll::out_of_order(),
+        }
+    }
+}
