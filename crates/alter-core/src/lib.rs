@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod io;
+pub mod retrieve;
 pub mod step;
 
 pub use error::{ApiError, Error, Result};
