@@ -31,7 +31,7 @@ pub mod error;
 pub mod io;
 pub mod json;
 pub mod poll;
-// retrieve: merged next
+pub mod retrieve;
 pub mod retry;
 pub mod signing;
 pub mod step;

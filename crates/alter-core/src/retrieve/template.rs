@@ -1,0 +1,261 @@
+//! Provider URL checks and path templating (PROTOCOL §6.1 step 7, §6.2).
+//!
+//! A provider URL may carry `{name}` placeholders filled from the caller's path parameters.
+//! Each value is percent-encoded as one whole path segment, so a value can never add a
+//! segment, climb out of its own (`/`, `%2F`, `../x` all stay inside it) or smuggle a query.
+//! The values `.` and `..` are refused outright: they are unreserved text, so encoding leaves
+//! them as they are, and URL parsers resolve such a segment (even spelled `%2E%2E`) against
+//! its parent.
+
+use crate::error::{Error, Result};
+use crate::retrieve::pct::encode_segment;
+
+/// Checks the provider URL before anything else is done with it.
+///
+/// The URL must start with `https://` or `http://` (any case) and may not contain a space,
+/// CR, LF or NUL: such a URL cannot be sent as it is, and CR/LF could split the request.
+///
+/// # Errors
+///
+/// [`Error::Sdk`] when the scheme is neither `https` nor `http`; [`Error::InvalidInput`] when
+/// the URL contains a space, CR, LF or NUL.
+///
+/// # Example
+///
+/// ```
+/// use alter_core::retrieve::template::check_provider_url;
+///
+/// assert!(check_provider_url("HTTPS://api.example.com/v1").is_ok());
+/// assert!(check_provider_url("ftp://files.example.com/").is_err());
+/// ```
+pub fn check_provider_url(url: &str) -> Result<()> {
+    if !starts_with_ignore_case(url, "https://") && !starts_with_ignore_case(url, "http://") {
+        return Err(Error::sdk(
+            "the provider URL must start with https:// or http://",
+        ));
+    }
+
+    if url.contains([' ', '\r', '\n', '\0']) {
+        return Err(Error::invalid_input(
+            "the provider URL must not contain spaces, CR, LF or NUL",
+        ));
+    }
+    Ok(())
+}
+
+/// Fills the `{name}` placeholders of `url` from `path_params`.
+///
+/// With no parameters the URL is returned verbatim, braces included. Otherwise every
+/// `{name}` is replaced by its value encoded as a path segment (only `A-Z a-z 0-9 _ . - ~`
+/// stay as they are; `/`, `%` and everything else become `%XX`), and `{{` / `}}` become
+/// literal braces. Parameters that no placeholder uses are ignored.
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] when a value contains CR, LF or NUL, when a used value is `.` or
+/// `..`, or when the braces of the template do not pair up; [`Error::Sdk`] when a placeholder
+/// has no value.
+///
+/// # Example
+///
+/// ```
+/// use alter_core::retrieve::template::template_url;
+///
+/// let params = vec![("page_id".to_string(), "pg 42/α".to_string())];
+/// let url = template_url("https://api.notion.com/v1/pages/{page_id}", &params)?;
+/// assert_eq!(url, "https://api.notion.com/v1/pages/pg%2042%2F%CE%B1");
+/// # Ok::<(), alter_core::Error>(())
+/// ```
+pub fn template_url(url: &str, path_params: &[(String, String)]) -> Result<String> {
+    if path_params.is_empty() {
+        return Ok(url.to_owned());
+    }
+
+    if path_params
+        .iter()
+        .any(|(_, value)| value.contains(['\r', '\n', '\0']))
+    {
+        return Err(Error::invalid_input(
+            "path parameter values must not contain CR, LF or NUL",
+        ));
+    }
+
+    let mut out = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("{{") {
+            out.push('{');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("}}") {
+            out.push('}');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix('{') {
+            let (name, after) = placeholder(after)?;
+            let value = value_of(name, path_params)?;
+            if value == "." || value == ".." {
+                return Err(Error::invalid_input(format!(
+                    "path parameter {name} must not be '.' or '..'"
+                )));
+            }
+            out.push_str(&encode_segment(value));
+            rest = after;
+        } else {
+            return Err(Error::invalid_input(
+                "unmatched '}' in the provider URL template",
+            ));
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Splits `{name}rest` (opening brace already consumed) into the name and what follows.
+fn placeholder(after_open: &str) -> Result<(&str, &str)> {
+    let close = after_open
+        .find(['{', '}'])
+        .filter(|&at| after_open[at..].starts_with('}'))
+        .ok_or_else(|| Error::invalid_input("unmatched '{' in the provider URL template"))?;
+    Ok((&after_open[..close], &after_open[close + 1..]))
+}
+
+fn value_of<'a>(name: &str, path_params: &'a [(String, String)]) -> Result<&'a str> {
+    path_params
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+        .ok_or_else(|| Error::sdk(format!("no value for path placeholder {{{name}}}")))
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn without_params_the_url_is_verbatim() {
+        let url = "https://h/{not_a_param}/{{x}}";
+        assert_eq!(template_url(url, &[]).unwrap(), url);
+    }
+
+    #[test]
+    fn values_are_encoded_as_whole_segments() {
+        let url = "https://h/a/{id}/b";
+        let cases = [
+            ("...", "https://h/a/.../b"),
+            ("..x", "https://h/a/..x/b"),
+            ("../../etc", "https://h/a/..%2F..%2Fetc/b"),
+            ("x/y", "https://h/a/x%2Fy/b"),
+            ("%2F", "https://h/a/%252F/b"),
+            ("a?b#c", "https://h/a/a%3Fb%23c/b"),
+            ("a b+c", "https://h/a/a%20b%2Bc/b"),
+            ("ü", "https://h/a/%C3%BC/b"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(
+                template_url(url, &params(&[("id", value)])).unwrap(),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn the_conformance_value_is_encoded_like_the_reference() {
+        // Vector app.request.headers_context_pathparams.
+        let url = "http://127.0.0.1:41709/provider/notion/v1/pages/{page_id}";
+        assert_eq!(
+            template_url(url, &params(&[("page_id", "pg 42/α")])).unwrap(),
+            "http://127.0.0.1:41709/provider/notion/v1/pages/pg%2042%2F%CE%B1"
+        );
+    }
+
+    #[test]
+    fn doubled_braces_are_literal_and_repeated_placeholders_are_filled() {
+        let url = "https://h/{{lit}}/{a}/{a}/}}";
+        assert_eq!(
+            template_url(url, &params(&[("a", "1"), ("unused", "2")])).unwrap(),
+            { "https://h/{lit}/1/1/}" }
+        );
+    }
+
+    #[test]
+    fn a_missing_value_is_an_sdk_error() {
+        let error = template_url("https://h/{a}/{b}", &params(&[("a", "1")])).unwrap_err();
+        assert!(matches!(error, Error::Sdk { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn unpaired_braces_are_rejected() {
+        for url in ["https://h/{a", "https://h/a}", "https://h/{a{b}"] {
+            let error = template_url(url, &params(&[("a", "1")])).unwrap_err();
+            assert!(
+                matches!(error, Error::InvalidInput { .. }),
+                "{url}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dot_segments_are_rejected() {
+        for value in [".", ".."] {
+            let error = template_url("https://h/a/{v}/b", &params(&[("v", value)])).unwrap_err();
+            assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_values_are_rejected() {
+        for value in ["a\rb", "a\nb", "a\0b"] {
+            let error = template_url("https://h/{a}", &params(&[("a", value)])).unwrap_err();
+            assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn provider_urls_need_an_http_scheme() {
+        assert!(check_provider_url("https://h/x").is_ok());
+        assert!(check_provider_url("Http://h/x").is_ok());
+        for url in ["ftp://h/x", "h/x", "", "https:/h", "httpx://h"] {
+            assert!(
+                matches!(check_provider_url(url), Err(Error::Sdk { .. })),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn provider_urls_reject_request_splitting_characters() {
+        for url in ["https://h/a b", "https://h/a\r\nX: y", "https://h/\0"] {
+            assert!(
+                matches!(check_provider_url(url), Err(Error::InvalidInput { .. })),
+                "{url:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_value_never_escapes_its_segment(value in "\\PC*") {
+            proptest::prop_assume!(!value.contains(['\r', '\n', '\0']));
+            proptest::prop_assume!(value != "." && value != "..");
+            let url = template_url("https://h/a/{v}/b", &params(&[("v", &value)])).unwrap();
+            let inner = url.strip_prefix("https://h/a/").unwrap().strip_suffix("/b").unwrap();
+            let escaped = !inner.contains(['/', '?', '#', '{', '}']);
+            proptest::prop_assert!(escaped, "{}", url);
+            proptest::prop_assert!(inner.bytes().all(|b| b.is_ascii_graphic()));
+        }
+    }
+}
