@@ -30,14 +30,19 @@ pub mod engine;
 pub mod error;
 pub mod io;
 pub mod json;
+pub mod options;
 pub mod poll;
 pub mod retrieve;
 pub mod retry;
 pub mod signing;
 pub mod step;
+pub mod surface;
 
+/// The data model, re-exported so that dependants need only one crate.
+pub use alter_types as types;
 pub use call::Call;
 pub use engine::{ClientConfig, Engine};
 pub use error::{ApiError, Error, Result};
 pub use io::{Entropy, HttpRequest, HttpResponse, Now, Target, TransportError, TransportErrorKind};
+pub use options::{ClientOptions, Role};
 pub use step::{Operation, Step};

@@ -1,0 +1,575 @@
+//! The public method surface of the `App` and `Agent` clients, written once for both
+//! frontends.
+//!
+//! `alter-blocking` expands these macros with no keywords, `alter-async` with `async` and
+//! `.await`, so the two clients have the same methods, arguments, documentation and
+//! behaviour by construction. A frontend only provides, on its client type's `inner` field:
+//!
+//! - `fn engine(&self) -> &Arc<Engine>`;
+//! - `[async] fn run<O: Operation>(&self, op: O) -> Result<O::Output>`: the driver loop;
+//! - `[async] fn user_token(&self) -> Result<Option<Secret>>`: the token getter's answer;
+//! - `fn ambient_context(&self) -> Option<Vec<(String, String)>>`: the trace context;
+//! - `fn show_url(&self, what: &str, url: &str)`: hands a sign-in or connect URL to the user;
+//! - `fn ensure_open(&self) -> Result<()>`: fails once the client is closed;
+//! - `fn install_user_token(&self, token: Secret)`: the token `authenticate` obtained.
+
+/// Options of `await_approval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AwaitOptions {
+    /// How long to wait for a decision. Defaults to 300 s.
+    pub timeout: std::time::Duration,
+    /// Time between two polls, at least 100 ms. Defaults to 2 s.
+    pub poll_interval: std::time::Duration,
+}
+
+impl Default for AwaitOptions {
+    fn default() -> Self {
+        Self {
+            timeout: crate::poll::DEFAULT_POLL_TIMEOUT,
+            poll_interval: crate::poll::DEFAULT_POLL_INTERVAL,
+        }
+    }
+}
+
+impl AwaitOptions {
+    /// Waits at most `timeout`.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Polls every `poll_interval` (at least 100 ms).
+    pub fn poll_interval(mut self, poll_interval: std::time::Duration) -> Self {
+        self.poll_interval = poll_interval;
+        self
+    }
+}
+
+/// Options of `connect`: the session to open and how long to wait for the end user.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ConnectOptions {
+    /// The connect session to open.
+    pub session: crate::api::ConnectSessionParams,
+    /// How long to wait for the end user; and the poll interval.
+    pub wait: AwaitOptions,
+}
+
+impl ConnectOptions {
+    /// Lets the end user connect one of these providers.
+    pub fn providers(providers: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let mut options = Self::default();
+        options.session.allowed_providers = Some(providers.into_iter().map(Into::into).collect());
+        options
+    }
+}
+
+/// Expands to the methods that `App` and `Agent` share.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __alter_shared_methods {
+    ([$($async:tt)*] [$($await:tt)*]) => {
+        /// Calls a provider in retrieve mode: Alter hands this process the credential of the
+        /// grant, the SDK injects it and makes the call, then uploads an audit row in the
+        /// background. The credential never appears in logs or errors.
+        ///
+        /// When the request carries no `context`, the ambient trace context is used.
+        ///
+        /// # Errors
+        ///
+        /// Input errors before any IO; the backend's typed errors for the token call
+        /// (`GrantNotFound`, `PolicyViolation`, `AmbiguousGrant`, …); `ProviderApi` or
+        /// `ScopeReauthRequired` for a provider answer of 400 or more (unless `raw`);
+        /// `Network` / `Timeout` for transport failures.
+        pub $($async)* fn request(
+            &self,
+            mut request: $crate::api::RetrieveRequest,
+        ) -> $crate::Result<$crate::api::ProviderResponse> {
+            self.inner.ensure_open()?;
+            if request.context.is_none() {
+                request.context = self.inner.ambient_context();
+            }
+            let token = self.inner.user_token()$($await)*?;
+            let op = self.inner.engine().request(request, token.as_ref())?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Asks the backend to make a provider call with the grant's credential (proxy
+        /// mode). Returns the provider's answer, or a pending approval when the grant
+        /// requires a human's approval first. Never sent twice.
+        ///
+        /// # Errors
+        ///
+        /// Input errors (forbidden credential headers, CR/LF in values) before any IO;
+        /// approval errors and `Backend` errors from the backend; `Network` / `Timeout`,
+        /// whose `may_have_reached_server()` says whether the call may have executed.
+        pub $($async)* fn proxy_request(
+            &self,
+            request: $crate::api::ProxyRequest,
+        ) -> $crate::Result<$crate::api::ProxyOutcome> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().proxy_request(request)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// The current state of an approval.
+        ///
+        /// # Errors
+        ///
+        /// `Backend` for an error answer (transient for 502/503/504); `Network` / `Timeout`.
+        pub $($async)* fn get_approval_status(
+            &self,
+            approval_id: &str,
+        ) -> $crate::Result<$crate::types::ApprovalStatus> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().get_approval_status(approval_id)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Waits until a human decides on an approval, then returns the executed call's
+        /// result.
+        ///
+        /// # Errors
+        ///
+        /// `ApprovalDenied`, `ApprovalExpired`, `ApprovalExecutionFailed` for those
+        /// decisions; `ApprovalTimeout` when no decision came in time (its source is the
+        /// last transient failure, if any); non-transient backend errors at once.
+        pub $($async)* fn await_approval(
+            &self,
+            approval_id: &str,
+            options: $crate::surface::AwaitOptions,
+        ) -> $crate::Result<$crate::types::ApprovalResult> {
+            self.inner.ensure_open()?;
+            let op = $crate::poll::AwaitApproval::new(
+                self.inner.engine(),
+                approval_id,
+                options.timeout,
+                options.poll_interval,
+            )?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Opens a connect session: a URL where the end user authorizes a provider.
+        ///
+        /// # Errors
+        ///
+        /// Input errors; the backend's typed errors; `Network` / `Timeout`.
+        pub $($async)* fn create_connect_session(
+            &self,
+            params: $crate::api::ConnectSessionParams,
+        ) -> $crate::Result<$crate::types::ConnectSession> {
+            self.inner.ensure_open()?;
+            let token = self.inner.user_token()$($await)*?;
+            let op = self.inner.engine().create_connect_session(params, token.as_ref())?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Opens a connect session, hands its URL to the client's URL handler, and waits
+        /// until the end user has connected.
+        ///
+        /// # Errors
+        ///
+        /// Those of `create_connect_session`; `ConnectDenied`, `ConnectConfig`,
+        /// `ConnectFlow` when the flow fails; `ConnectTimeout` at the deadline.
+        pub $($async)* fn connect(
+            &self,
+            options: $crate::surface::ConnectOptions,
+        ) -> $crate::Result<Vec<$crate::types::ConnectResult>> {
+            let session = self.create_connect_session(options.session)$($await)*?;
+            self.inner.show_url("connect", &session.connect_url);
+            let op = $crate::poll::AwaitConnect::new(
+                self.inner.engine(),
+                session.session_token,
+                options.wait.timeout,
+                options.wait.poll_interval,
+            );
+            self.inner.run(op)$($await)*
+        }
+
+        /// Derives a narrower, short-lived key from this client's key.
+        ///
+        /// # Errors
+        ///
+        /// Input errors; `InsufficientScope` and other backend errors; `Network` / `Timeout`.
+        pub $($async)* fn derive_key(
+            &self,
+            params: $crate::api::DeriveKey,
+        ) -> $crate::Result<$crate::types::MintedKey> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().keys_derive(params)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Rotates a key; the old one keeps working for `overlap_days` (0 to 30).
+        ///
+        /// # Errors
+        ///
+        /// Input errors; backend errors; `Network` / `Timeout`.
+        pub $($async)* fn rotate_key(
+            &self,
+            key_id: &str,
+            overlap_days: u32,
+        ) -> $crate::Result<$crate::types::MintedKey> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().keys_rotate(key_id, overlap_days)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Revokes a key (`force` also revokes a key still in its rotation overlap).
+        ///
+        /// # Errors
+        ///
+        /// Input errors; backend errors; `Network` / `Timeout`.
+        pub $($async)* fn revoke_key(
+            &self,
+            key_id: &str,
+            force: bool,
+        ) -> $crate::Result<$crate::types::ApiKeyInfo> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().keys_revoke(key_id, force)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// The catalogue of scopes keys can hold.
+        ///
+        /// # Errors
+        ///
+        /// Backend errors; `Network` / `Timeout`.
+        pub $($async)* fn list_scopes(&self) -> $crate::Result<$crate::types::ScopeCatalog> {
+            self.inner.ensure_open()?;
+            self.inner.run(self.inner.engine().scopes_list())$($await)*
+        }
+    };
+}
+
+/// Expands to the methods only the operator `App` has.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __alter_app_methods {
+    ([$($async:tt)*] [$($await:tt)*]) => {
+        /// One page of the grants this app (or the token getter's end user) can see.
+        ///
+        /// # Errors
+        ///
+        /// Input errors; backend errors; `Network` / `Timeout`.
+        pub $($async)* fn list_grants(
+            &self,
+            params: $crate::api::ListGrants,
+        ) -> $crate::Result<$crate::types::UnifiedGrantListResult> {
+            self.inner.ensure_open()?;
+            let token = self.inner.user_token()$($await)*?;
+            let op = self.inner.engine().list_grants(params, token.as_ref())?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Revokes a grant.
+        ///
+        /// # Errors
+        ///
+        /// `GrantNotFound` when it does not exist, is not active or is not the end
+        /// user's; other backend errors; `Network` / `Timeout`.
+        pub $($async)* fn revoke_grant(
+            &self,
+            grant_id: &str,
+            reason: Option<&str>,
+        ) -> $crate::Result<$crate::types::RevokeGrantResult> {
+            self.inner.ensure_open()?;
+            let token = self.inner.user_token()$($await)*?;
+            let op = self.inner.engine().revoke_grant(grant_id, reason, token.as_ref())?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Withdraws an agent's delegation of a grant.
+        ///
+        /// # Errors
+        ///
+        /// `PolicyViolation` (`use_self_revoke_path`) with an agent key; backend errors.
+        pub $($async)* fn revoke_delegation(
+            &self,
+            grant_id: &str,
+            agent_id: &str,
+        ) -> $crate::Result<()> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().revoke_delegation(grant_id, Some(agent_id))?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Grants a principal access to a managed secret.
+        ///
+        /// # Errors
+        ///
+        /// `GrantNotFound` when the secret does not exist; other backend errors.
+        pub $($async)* fn create_managed_secret_grant(
+            &self,
+            managed_secret_id: &str,
+            principal: &$crate::types::Principal,
+            grant_policy: Option<&$crate::types::GrantPolicyInput>,
+        ) -> $crate::Result<$crate::types::CreateGrantResult> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().create_managed_secret_grant(
+                managed_secret_id,
+                principal,
+                grant_policy,
+            )?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Opens a session where an end user enters a managed secret for an agent.
+        ///
+        /// # Errors
+        ///
+        /// Input errors; backend errors; `Network` / `Timeout`.
+        pub $($async)* fn create_managed_secret_connect_session(
+            &self,
+            params: $crate::api::ManagedSecretConnectParams,
+        ) -> $crate::Result<$crate::types::ManagedSecretConnectSession> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().create_managed_secret_connect_session(params)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Checks an end user's token; its subject, or `None` when it is not valid (or
+        /// could not be checked). Never an error.
+        pub $($async)* fn verify_user_token(&self, token: &str) -> Option<String> {
+            if self.inner.ensure_open().is_err() {
+                return None;
+            }
+            let op = self.inner.engine().verify_user_token(token)?;
+            self.inner.run(op)$($await)*.ok().flatten()
+        }
+
+        /// Creates an agent. With an idempotency key, a repeated create returns the same
+        /// agent (without its key).
+        ///
+        /// # Errors
+        ///
+        /// `AgentNameExists`, `IdempotencyKeyBodyMismatch` and other agent errors.
+        pub $($async)* fn create_agent(
+            &self,
+            params: $crate::api::CreateAgent,
+        ) -> $crate::Result<$crate::types::AgentCreateResult> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_create(params)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// One page of agents.
+        ///
+        /// # Errors
+        ///
+        /// Input errors; agent errors; `Network` / `Timeout`.
+        pub $($async)* fn list_agents(
+            &self,
+            params: $crate::api::ListAgents,
+        ) -> $crate::Result<$crate::types::AgentListResult> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_list(params)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// An agent by id.
+        ///
+        /// # Errors
+        ///
+        /// `AgentNotFound` and other agent errors.
+        pub $($async)* fn get_agent_info(
+            &self,
+            agent_id: &str,
+        ) -> $crate::Result<$crate::types::AgentInfo> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_get(agent_id)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// An agent by name, or `None`.
+        ///
+        /// # Errors
+        ///
+        /// Agent errors; `Network` / `Timeout`.
+        pub $($async)* fn get_agent_by_name(
+            &self,
+            name: &str,
+        ) -> $crate::Result<Option<$crate::types::AgentInfo>> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_get_by_name(name)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Changes an agent's display name, metadata, scopes (broaden only) or policy.
+        ///
+        /// # Errors
+        ///
+        /// `AgentScopeNarrowingNotSupported` and other agent errors.
+        pub $($async)* fn update_agent(
+            &self,
+            agent_id: &str,
+            params: $crate::api::UpdateAgent,
+        ) -> $crate::Result<$crate::types::AgentInfo> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_update(agent_id, params)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Revokes an agent and its keys.
+        ///
+        /// # Errors
+        ///
+        /// Agent errors; `Network` / `Timeout`.
+        pub $($async)* fn delete_agent(
+            &self,
+            agent_id: &str,
+        ) -> $crate::Result<$crate::types::AgentInfo> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_delete(agent_id)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Mints a new key for an agent; its plaintext is returned once.
+        ///
+        /// # Errors
+        ///
+        /// `AgentInactive`, `AgentRevoked` and other agent errors.
+        pub $($async)* fn mint_agent_key(
+            &self,
+            agent_id: &str,
+        ) -> $crate::Result<$crate::types::AgentKeyMintResult> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_mint_key(agent_id)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// An agent's keys.
+        ///
+        /// # Errors
+        ///
+        /// Agent errors; `Network` / `Timeout`.
+        pub $($async)* fn list_agent_keys(
+            &self,
+            agent_id: &str,
+        ) -> $crate::Result<$crate::types::AgentKeyList> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_list_keys(agent_id)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Marks an agent key deprecated (it keeps working).
+        ///
+        /// # Errors
+        ///
+        /// `KeyNotFound`, `KeyRevoked` and other agent errors.
+        pub $($async)* fn deprecate_agent_key(
+            &self,
+            agent_id: &str,
+            key_id: &str,
+        ) -> $crate::Result<$crate::types::AgentKey> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_deprecate_key(agent_id, key_id)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Clears an agent key's deprecation.
+        ///
+        /// # Errors
+        ///
+        /// `KeyNotFound`, `KeyRevoked` and other agent errors.
+        pub $($async)* fn undeprecate_agent_key(
+            &self,
+            agent_id: &str,
+            key_id: &str,
+        ) -> $crate::Result<$crate::types::AgentKey> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_undeprecate_key(agent_id, key_id)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Revokes an agent key (`force` also revokes the last active one).
+        ///
+        /// # Errors
+        ///
+        /// `LastActiveKey`, `KeyAlreadyRevoked` and other agent errors.
+        pub $($async)* fn revoke_agent_key(
+            &self,
+            agent_id: &str,
+            key_id: &str,
+            force: bool,
+        ) -> $crate::Result<$crate::types::AgentKey> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().agents_revoke_key(agent_id, key_id, force)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Signs an end user in through the identity provider: hands the sign-in URL to the
+        /// client's URL handler, waits for the sign-in, and from then on sends the user's
+        /// token wherever the protocol takes one.
+        ///
+        /// # Errors
+        ///
+        /// `Sdk` when the session cannot be opened or the sign-in fails or expires;
+        /// `ConnectTimeout` at the deadline.
+        pub $($async)* fn authenticate(
+            &self,
+            timeout: std::time::Duration,
+        ) -> $crate::Result<$crate::types::AuthResult> {
+            self.inner.ensure_open()?;
+            let session = self.inner.run(self.inner.engine().create_auth_session())$($await)*?;
+            self.inner.show_url("sign-in", &session.auth_url);
+            let op = $crate::poll::AwaitSignIn::new(
+                self.inner.engine(),
+                session.session_token,
+                timeout,
+            );
+            let result = self.inner.run(op)$($await)*?;
+            self.inner.install_user_token(result.user_token.clone());
+            Ok(result)
+        }
+    };
+}
+
+/// Expands to the methods only an `Agent` has.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __alter_agent_methods {
+    ([$($async:tt)*] [$($await:tt)*]) => {
+        /// One page of the grants this agent can use (delegated OAuth grants and its
+        /// managed-secret grants). Agents cannot filter by provider.
+        ///
+        /// # Errors
+        ///
+        /// `InvalidInput` when `params.provider_id` is set; backend errors.
+        pub $($async)* fn list_grants(
+            &self,
+            params: $crate::api::ListGrants,
+        ) -> $crate::Result<$crate::types::UnifiedGrantListResult> {
+            self.inner.ensure_open()?;
+            if params.provider_id.is_some() {
+                return Err($crate::Error::invalid_input(
+                    "an agent's grant list cannot be filtered by provider",
+                ));
+            }
+            let op = self.inner.engine().list_grants(params, None)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// Gives up this agent's delegation of a grant.
+        ///
+        /// # Errors
+        ///
+        /// `PolicyViolation` (`agent_key_required`) with an app key; backend errors.
+        pub $($async)* fn revoke_delegation(&self, grant_id: &str) -> $crate::Result<()> {
+            self.inner.ensure_open()?;
+            let op = self.inner.engine().revoke_delegation(grant_id, None)?;
+            self.inner.run(op)$($await)*
+        }
+
+        /// This agent, as the backend knows it.
+        ///
+        /// # Errors
+        ///
+        /// `MeRequiresAgentKey` with an app key; other agent errors.
+        pub $($async)* fn me(&self) -> $crate::Result<$crate::types::AgentInfo> {
+            self.inner.ensure_open()?;
+            self.inner.run(self.inner.engine().agents_me())$($await)*
+        }
+    };
+}
