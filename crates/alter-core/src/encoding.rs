@@ -96,7 +96,8 @@ pub fn canonical_path_and_query(path_with_query: &str) -> String {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-fn is_unreserved(byte: u8) -> bool {
+/// Whether `byte` is in the RFC 3986 unreserved set `A-Z a-z 0-9 _ . - ~`.
+pub(crate) fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-' | b'~')
 }
 
@@ -116,20 +117,31 @@ fn encode(s: &str, space_as_plus: bool) -> String {
     out
 }
 
+/// Decodes `%XX` escapes (a `+` stays a `+`); malformed escapes stay as they are and bytes
+/// that are not UTF-8 become U+FFFD.
+pub(crate) fn percent_decode_lossy(s: &str) -> String {
+    lossy(percent_decode(s))
+}
+
+/// The byte written by the escape `%XX` starting at `bytes[at]`, if there is one there.
+pub(crate) fn escaped_byte(bytes: &[u8], at: usize) -> Option<u8> {
+    if bytes.get(at) != Some(&b'%') {
+        return None;
+    }
+    let high = hex_value(*bytes.get(at + 1)?)?;
+    let low = hex_value(*bytes.get(at + 2)?)?;
+    Some(high << 4 | low)
+}
+
 fn decode(s: &str, plus_as_space: bool) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
 
     while let Some(&byte) = bytes.get(index) {
-        let escaped = match (byte, bytes.get(index + 1), bytes.get(index + 2)) {
-            (b'%', Some(&high), Some(&low)) => hex_value(high).zip(hex_value(low)),
-            _ => None,
-        };
-
-        match escaped {
-            Some((high, low)) => {
-                out.push(high << 4 | low);
+        match escaped_byte(bytes, index) {
+            Some(decoded) => {
+                out.push(decoded);
                 index += 3;
             }
             None => {

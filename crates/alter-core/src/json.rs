@@ -136,7 +136,8 @@ fn write_number(out: &mut String, number: &Number) {
 /// Rust's `{:e}` already yields the shortest round-trip digits; only the layout differs.
 /// Python uses positional notation while the decimal exponent is in `-4..16`, and scientific
 /// notation with a signed, at least two-digit exponent otherwise.
-fn python_float_repr(value: f64) -> String {
+/// A float spelled as Python's `repr` spells it (`2.0`, `1e-07`, `1e+16`).
+pub(crate) fn python_float_repr(value: f64) -> String {
     let scientific = format!("{value:e}");
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);

@@ -16,13 +16,13 @@ use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header_value};
 use crate::error::{Details, Error, ProviderFailure, Result};
 use crate::io::{HttpRequest, HttpResponse, Now, Target, TransportError, TransportErrorKind};
 use crate::json;
+use crate::retrieve::ProviderBody;
 use crate::retrieve::audit::{self, AuditRow};
 use crate::retrieve::challenge::{InsufficientScopeChallenge, insufficient_scope};
 use crate::retrieve::context::validate_context;
 use crate::retrieve::injection::{self, Credential, InjectionRule, SigV4Call};
 use crate::retrieve::query::{append_query, with_injected_params};
 use crate::retrieve::template::{check_provider_url, template_url};
-use crate::retrieve::ProviderBody;
 use crate::retry::Idempotency;
 use crate::step::{Operation, Step};
 
@@ -80,13 +80,29 @@ pub struct RetrieveRequest {
 
 impl RetrieveRequest {
     /// A call through the grant `grant_id`.
-    pub fn grant(method: impl Into<HttpMethod>, url: impl Into<String>, grant_id: impl Into<String>) -> Self {
-        Self::new(method.into(), url.into(), GrantTarget::Grant(grant_id.into()))
+    pub fn grant(
+        method: impl Into<HttpMethod>,
+        url: impl Into<String>,
+        grant_id: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            method.into(),
+            url.into(),
+            GrantTarget::Grant(grant_id.into()),
+        )
     }
 
     /// A call through whichever grant the backend resolves for `provider`.
-    pub fn provider(method: impl Into<HttpMethod>, url: impl Into<String>, provider: impl Into<String>) -> Self {
-        let target = GrantTarget::Provider { provider: provider.into(), account: None, app_user_id: None };
+    pub fn provider(
+        method: impl Into<HttpMethod>,
+        url: impl Into<String>,
+        provider: impl Into<String>,
+    ) -> Self {
+        let target = GrantTarget::Provider {
+            provider: provider.into(),
+            account: None,
+            app_user_id: None,
+        };
         Self::new(method.into(), url.into(), target)
     }
 
@@ -183,7 +199,7 @@ pub struct Retrieve {
 }
 
 enum Phase {
-    Token(Call<TokenResponse>),
+    Token(Box<Call<TokenResponse>>),
     Provider(Box<InFlight>),
     Finishing,
 }
@@ -222,9 +238,15 @@ impl Engine {
     /// Before any IO: `Sdk` for both `json` and `body`, a URL that is not http(s) or a
     /// placeholder without a value; `InvalidInput` for empty tokens, ids or caller, header
     /// values with CR, LF or NUL, or a context over its limits.
-    pub fn request(self: &Arc<Self>, request: RetrieveRequest, getter_token: Option<&Secret>) -> Result<Retrieve> {
+    pub fn request(
+        self: &Arc<Self>,
+        request: RetrieveRequest,
+        getter_token: Option<&Secret>,
+    ) -> Result<Retrieve> {
         if request.json.is_some() && request.body.is_some() {
-            return Err(Error::sdk("give either a JSON body or a raw body, not both"));
+            return Err(Error::sdk(
+                "give either a JSON body or a raw body, not both",
+            ));
         }
         if let Some(token) = &request.user_token {
             require("user_token", token.expose_secret())?;
@@ -245,13 +267,17 @@ impl Engine {
         };
 
         let token_body = token_body(&request, &url, getter_token)?;
-        let actor = request.caller.clone().map_or(Actor::Cached, Actor::Override);
+        let actor = request
+            .caller
+            .clone()
+            .map_or(Actor::Cached, Actor::Override);
         let caches_actor = actor == Actor::Cached;
         let call = BackendCall::new("POST", ApiPath::new("/sdk/token"))
             .json(token_body)
             .actor(actor)
             .context(context.clone());
-        let mut token_call = Call::new(Arc::clone(self), call, Idempotency::Safe, Box::new(generic));
+        let mut token_call =
+            Call::new(Arc::clone(self), call, Idempotency::Safe, Box::new(generic));
         if !caches_actor {
             token_call = token_call.without_actor_caching();
         }
@@ -261,7 +287,7 @@ impl Engine {
             request,
             url,
             context,
-            phase: Phase::Token(token_call),
+            phase: Phase::Token(Box::new(token_call)),
             background: VecDeque::new(),
             outcome: None,
         })
@@ -269,7 +295,11 @@ impl Engine {
 }
 
 /// The `/sdk/token` body (PROTOCOL.md §5.1), keys in the reference order.
-fn token_body(request: &RetrieveRequest, url: &str, getter_token: Option<&Secret>) -> Result<Vec<u8>> {
+fn token_body(
+    request: &RetrieveRequest,
+    url: &str,
+    getter_token: Option<&Secret>,
+) -> Result<Vec<u8>> {
     let mut described = Object::new();
     described.insert("method".into(), request.method.as_str().into());
     described.insert("url".into(), url.into());
@@ -280,16 +310,26 @@ fn token_body(request: &RetrieveRequest, url: &str, getter_token: Option<&Secret
         GrantTarget::Grant(grant_id) => {
             require("grant_id", grant_id)?;
             object.insert("grant_id".into(), grant_id.as_str().into());
-            object.insert("reason".into(), request.reason.clone().map_or(Value::Null, Value::from));
+            object.insert(
+                "reason".into(),
+                request.reason.clone().map_or(Value::Null, Value::from),
+            );
             object.insert("request".into(), Value::Object(described));
             if let Some(token) = user_token {
                 object.insert("user_token".into(), token.expose_secret().into());
             }
         }
-        GrantTarget::Provider { provider, account, app_user_id } => {
+        GrantTarget::Provider {
+            provider,
+            account,
+            app_user_id,
+        } => {
             require("provider", provider)?;
             object.insert("provider_id".into(), provider.as_str().into());
-            object.insert("reason".into(), request.reason.clone().map_or(Value::Null, Value::from));
+            object.insert(
+                "reason".into(),
+                request.reason.clone().map_or(Value::Null, Value::from),
+            );
             object.insert("request".into(), Value::Object(described));
             if let Some(token) = user_token {
                 object.insert("user_token".into(), token.expose_secret().into());
@@ -345,7 +385,11 @@ impl Retrieve {
             Ok((request, credential_headers)) => {
                 tracing::debug!(
                     method = request.method.as_str(),
-                    path = request.path_and_query().split('?').next().unwrap_or_default(),
+                    path = request
+                        .path_and_query()
+                        .split('?')
+                        .next()
+                        .unwrap_or_default(),
                     "alter provider call"
                 );
                 let sent_headers = request.headers.clone();
@@ -363,7 +407,11 @@ impl Retrieve {
 
     /// The provider request with the credential injected, and the names of the headers
     /// that carry it.
-    fn provider_request(&self, token: &TokenResponse, now: Now) -> Result<(HttpRequest, Vec<String>)> {
+    fn provider_request(
+        &self,
+        token: &TokenResponse,
+        now: Now,
+    ) -> Result<(HttpRequest, Vec<String>)> {
         let credential = credential_of(token);
         let user_agent = &self.engine.config().user_agent;
         let method = self.request.method.as_str();
@@ -372,7 +420,11 @@ impl Retrieve {
             // The query is merged before signing so that what is signed is what is sent
             // (PROTOCOL.md §16 D3).
             let url = append_query(&self.url, &self.request.query_params);
-            let call = SigV4Call { method, url: &url, body: self.request.provider_body() };
+            let call = SigV4Call {
+                method,
+                url: &url,
+                body: self.request.provider_body(),
+            };
             let plan = injection::plan_sigv4_injection(
                 &credential,
                 &self.request.extra_headers,
@@ -398,7 +450,10 @@ impl Retrieve {
                 serde_json::to_vec(value).map_err(|e| Error::invalid_input(e.to_string()))?
             }
         };
-        Ok((provider_http(method, url, headers, body), plan.credential_headers))
+        Ok((
+            provider_http(method, url, headers, body),
+            plan.credential_headers,
+        ))
     }
 
     fn after_provider(&mut self, response: HttpResponse, now: Now) -> Step<ProviderResponse> {
@@ -406,7 +461,11 @@ impl Retrieve {
             return Step::Done(Err(Error::sdk("provider answer arrived out of order")));
         };
         let latency = now.monotonic.saturating_duration_since(flight.sent_at);
-        tracing::debug!(status = response.status, latency_ms = latency.as_millis() as u64, "provider answered");
+        tracing::debug!(
+            status = response.status,
+            latency_ms = latency.as_millis() as u64,
+            "provider answered"
+        );
 
         let content_type = response.header("content-type").map(str::to_owned);
         let response_body = audit::response_body(&response.body, content_type.as_deref());
@@ -415,7 +474,10 @@ impl Retrieve {
             provider_id: flight.token.provider_id.as_deref(),
             method: self.request.method.as_str(),
             url: &self.url,
-            request_headers: Some(audit::request_headers(&flight.sent_headers, &flight.credential_headers)),
+            request_headers: Some(audit::request_headers(
+                &flight.sent_headers,
+                &flight.credential_headers,
+            )),
             request_body: audit::request_body(self.request.provider_body()),
             response_status: response.status,
             response_headers: Some(audit::response_headers(&response.headers)),
@@ -424,7 +486,8 @@ impl Retrieve {
             reason: self.request.reason.as_deref(),
             context: self.request.context.as_deref(),
         };
-        self.queue_audit(&row, now);
+        let audit = audit_request(&self.engine, self.context.as_deref(), &row, now);
+        self.background.extend(audit);
 
         let outcome = self.judge(response, &flight.token, response_body, now);
         self.finish(outcome)
@@ -448,7 +511,10 @@ impl Retrieve {
             });
         }
 
-        let www_authenticate = response.header("www-authenticate").unwrap_or_default().to_owned();
+        let www_authenticate = response
+            .header("www-authenticate")
+            .unwrap_or_default()
+            .to_owned();
         let challenge = insufficient_scope(&www_authenticate);
         if response.status == 403 {
             if let Some(challenge) = challenge {
@@ -488,7 +554,10 @@ impl Retrieve {
         let provider_id = token.provider_id.clone();
         let mut details = Details::new();
         details.insert("grant_id".into(), token.grant_id.as_str().into());
-        details.insert("provider_id".into(), provider_id.clone().map_or(Value::Null, Value::from));
+        details.insert(
+            "provider_id".into(),
+            provider_id.clone().map_or(Value::Null, Value::from),
+        );
         details.insert("method".into(), self.request.method.as_str().into());
         details.insert("url".into(), self.url.as_str().into());
 
@@ -499,7 +568,10 @@ impl Retrieve {
                 let missing = missing_scopes.clone().map_or(Value::Null, Value::from);
                 details.insert("missing_scopes".into(), missing);
                 let raw = Some(challenge.raw.clone()).filter(|raw| !raw.is_empty());
-                details.insert("www_authenticate".into(), raw.map_or(Value::Null, Value::from));
+                details.insert(
+                    "www_authenticate".into(),
+                    raw.map_or(Value::Null, Value::from),
+                );
                 "the provider answered insufficient_scope: the grant must be re-authorized"
             }
             None => {
@@ -520,7 +592,11 @@ impl Retrieve {
         })
     }
 
-    fn after_provider_failure(&mut self, error: TransportError, now: Now) -> Step<ProviderResponse> {
+    fn after_provider_failure(
+        &mut self,
+        error: TransportError,
+        now: Now,
+    ) -> Step<ProviderResponse> {
         let Phase::Provider(flight) = std::mem::replace(&mut self.phase, Phase::Finishing) else {
             return Step::Done(Err(Error::sdk("provider failure arrived out of order")));
         };
@@ -535,7 +611,10 @@ impl Retrieve {
             provider_id: flight.token.provider_id.as_deref(),
             method: self.request.method.as_str(),
             url: &self.url,
-            request_headers: Some(audit::request_headers(&flight.sent_headers, &flight.credential_headers)),
+            request_headers: Some(audit::request_headers(
+                &flight.sent_headers,
+                &flight.credential_headers,
+            )),
             request_body: audit::request_body(self.request.provider_body()),
             response_status: 0,
             response_headers: None,
@@ -544,7 +623,8 @@ impl Retrieve {
             reason: self.request.reason.as_deref(),
             context: self.request.context.as_deref(),
         };
-        self.queue_audit(&row, now);
+        let audit = audit_request(&self.engine, self.context.as_deref(), &row, now);
+        self.background.extend(audit);
 
         let mut details = Details::new();
         let caller_grant = match &self.request.target {
@@ -558,22 +638,16 @@ impl Retrieve {
         self.finish(Err(Error::from_transport(&error, details)))
     }
 
-    /// Signs the audit row for background upload; a row whose grant id is not a UUID is
-    /// not sent (the backend could not store it).
-    fn queue_audit(&mut self, row: &AuditRow<'_>, now: Now) {
-        let Some(object) = row.to_json() else {
-            tracing::debug!("audit row not sent: the grant id is not a UUID");
-            return;
-        };
-        let call = BackendCall::new("POST", ApiPath::new("/sdk/oauth/audit/api-call"))
-            .json(json::to_compact(&Value::Object(object)))
-            .context(self.context.clone());
-        self.background.push_back(self.engine.sign(&call, now));
-    }
-
-    fn queue_report(&mut self, token: &TokenResponse, challenge: &InsufficientScopeChallenge, now: Now) {
+    fn queue_report(
+        &mut self,
+        token: &TokenResponse,
+        challenge: &InsufficientScopeChallenge,
+        now: Now,
+    ) {
         let object = audit::scope_mismatch_report(challenge, &self.url, self.engine.random_16());
-        let path = ApiPath::new("/sdk/grants").param(&token.grant_id).then("/report-scope-mismatch");
+        let path = ApiPath::new("/sdk/grants")
+            .param(&token.grant_id)
+            .then("/report-scope-mismatch");
         let call = BackendCall::new("POST", path)
             .json(json::to_compact(&Value::Object(object)))
             .actor(Actor::None)
@@ -590,14 +664,46 @@ impl Retrieve {
         match self.background.pop_front() {
             Some(request) => Step::Detach(request),
             None => Step::Done(
-                self.outcome.take().unwrap_or_else(|| Err(Error::sdk("retrieve finished twice"))),
+                self.outcome
+                    .take()
+                    .unwrap_or_else(|| Err(Error::sdk("retrieve finished twice"))),
             ),
         }
     }
 }
 
-fn provider_http(method: &str, url: String, headers: Vec<(String, String)>, body: Vec<u8>) -> HttpRequest {
-    HttpRequest { target: Target::Provider, method: method.to_owned(), url, headers, body, timeout: None }
+/// The signed audit upload of a row; `None` for a row whose grant id is not a UUID (the
+/// backend could not store it).
+fn audit_request(
+    engine: &Engine,
+    context: Option<&str>,
+    row: &AuditRow<'_>,
+    now: Now,
+) -> Option<HttpRequest> {
+    let Some(object) = row.to_json() else {
+        tracing::debug!("audit row not sent: the grant id is not a UUID");
+        return None;
+    };
+    let call = BackendCall::new("POST", ApiPath::new("/sdk/oauth/audit/api-call"))
+        .json(json::to_compact(&Value::Object(object)))
+        .context(context.map(str::to_owned));
+    Some(engine.sign(&call, now))
+}
+
+fn provider_http(
+    method: &str,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> HttpRequest {
+    HttpRequest {
+        target: Target::Provider,
+        method: method.to_owned(),
+        url,
+        headers,
+        body,
+        timeout: None,
+    }
 }
 
 impl Operation for Retrieve {

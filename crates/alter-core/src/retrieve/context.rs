@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::retrieve::pyjson::{self, Layout};
+use crate::json;
 
 /// Keys the SDK itself sets in a trace context; callers cannot set them as metadata, and
 /// a nested trace does not inherit them.
@@ -99,7 +99,7 @@ pub fn validate_context(map: &[(String, String)]) -> Result<Option<String>> {
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let header = pyjson::to_string(&Value::Object(object), Layout::Compact);
+    let header = String::from_utf8_lossy(&json::to_compact(&Value::Object(object))).into_owned();
     if header.len() > MAX_TOTAL_LEN {
         return Err(Error::invalid_input(format!(
             "serialized context longer than {MAX_TOTAL_LEN} bytes"

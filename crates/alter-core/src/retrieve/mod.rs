@@ -17,8 +17,6 @@ pub mod audit;
 pub mod challenge;
 pub mod context;
 pub mod injection;
-mod pct;
-mod pyjson;
 pub mod query;
 pub mod sigv4;
 pub mod template;

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use crate::retrieve::pct::form_encode;
-use crate::retrieve::pyjson::{self, Layout};
+use crate::encoding::form_encode;
+use crate::json;
 
 /// Appends `params` to the query of `url`, form-encoded, in order.
 ///
@@ -105,10 +105,12 @@ fn scalar_text(value: &Value) -> String {
         Value::Bool(flag) => flag.to_string(),
         Value::String(text) => text.clone(),
         Value::Number(number) => match number.as_f64() {
-            Some(float) if !number.is_i64() && !number.is_u64() => pyjson::float_repr(float),
+            Some(float) if !number.is_i64() && !number.is_u64() => json::python_float_repr(float),
             _ => number.to_string(),
         },
-        Value::Array(_) | Value::Object(_) => pyjson::to_string(value, Layout::Compact),
+        Value::Array(_) | Value::Object(_) => {
+            String::from_utf8_lossy(&json::to_compact(value)).into_owned()
+        }
     }
 }
 

@@ -7,8 +7,8 @@
 //! them as they are, and URL parsers resolve such a segment (even spelled `%2E%2E`) against
 //! its parent.
 
+use crate::encoding::encode_path_segment as encode_segment;
 use crate::error::{Error, Result};
-use crate::retrieve::pct::encode_segment;
 
 /// Checks the provider URL before anything else is done with it.
 ///

@@ -4,8 +4,9 @@
 //! The wire form is fixed first (every byte outside the unreserved set and `/` written as
 //! `%XX`), so no HTTP library can re-encode or re-order what was signed (§16 D1-D3).
 
+use crate::encoding::encode_path_segment as encode_segment;
+use crate::encoding::{escaped_byte, is_unreserved, percent_decode_lossy};
 use crate::error::{Error, Result};
-use crate::retrieve::pct::{encode_segment, escaped_byte, is_unreserved, percent_decode_lossy};
 
 /// A provider URL split into the parts SigV4 needs.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -30,7 +30,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::retrieve::pyjson::{self, Layout};
+use crate::json;
 
 /// The headers SigV4 signs, in canonical order.
 pub const SIGNED_HEADERS: &str = "host;x-amz-content-sha256;x-amz-date";
@@ -232,7 +232,7 @@ pub fn sign_sigv4(
 /// assert_eq!(body, br#"{"name": "widget", "qty": 2, "\u00e9": [1.0, null]}"#);
 /// ```
 pub fn json_body_for_sigv4(value: &serde_json::Value) -> Vec<u8> {
-    pyjson::to_string(value, Layout::Spaced).into_bytes()
+    json::to_spaced(value)
 }
 
 fn check_credentials(creds: &SigV4Credentials<'_>) -> Result<()> {
