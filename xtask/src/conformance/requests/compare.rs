@@ -19,11 +19,28 @@ use alter_core::HttpRequest;
 use super::fixture::RecordedRequest;
 
 /// Headers the HTTP stack adds or owns; never compared on provider requests.
-const TRANSPORT_HEADERS: &[&str] =
-    &["host", "accept", "accept-encoding", "connection", "content-length", "user-agent"];
+const TRANSPORT_HEADERS: &[&str] = &[
+    "host",
+    "accept",
+    "accept-encoding",
+    "connection",
+    "content-length",
+    "user-agent",
+];
 
 /// Headers whose values are printed when they differ.
-const SHOWN_HEADERS: &[&str] = &["content-type", "idempotency-key", "x-alter-caller", "x-alter-caller-type", "x-alter-context", "x-alter-actor-id", "x-alter-scope-constraints", "x-alter-timestamp", "x-alter-nonce", "x-alter-content-sha256"];
+const SHOWN_HEADERS: &[&str] = &[
+    "content-type",
+    "idempotency-key",
+    "x-alter-caller",
+    "x-alter-caller-type",
+    "x-alter-context",
+    "x-alter-actor-id",
+    "x-alter-scope-constraints",
+    "x-alter-timestamp",
+    "x-alter-nonce",
+    "x-alter-content-sha256",
+];
 
 /// What the comparisons need to know about the client.
 #[derive(Debug)]
@@ -66,7 +83,9 @@ impl Checks {
                 differences.push(format!("leak: provider request carries {name}"));
             }
             if !self.api_key.is_empty() && value.contains(&self.api_key) {
-                differences.push(format!("leak: provider header {name} carries the backend API key"));
+                differences.push(format!(
+                    "leak: provider header {name} carries the backend API key"
+                ));
             }
         }
         differences
@@ -78,7 +97,10 @@ fn common(recorded: &RecordedRequest, ours: &HttpRequest) -> Vec<String> {
     let mut differences = Vec::new();
 
     if !recorded.method.eq_ignore_ascii_case(&ours.method) {
-        differences.push(format!("method: expected {}, got {}", recorded.method, ours.method));
+        differences.push(format!(
+            "method: expected {}, got {}",
+            recorded.method, ours.method
+        ));
     }
 
     let path = ours.path_and_query();
@@ -96,7 +118,11 @@ fn common(recorded: &RecordedRequest, ours: &HttpRequest) -> Vec<String> {
 
 /// Words a body difference by size and first differing offset (bodies may hold secrets).
 fn body_difference(expected: &[u8], actual: &[u8]) -> String {
-    let offset = expected.iter().zip(actual).take_while(|(a, b)| a == b).count();
+    let offset = expected
+        .iter()
+        .zip(actual)
+        .take_while(|(a, b)| a == b)
+        .count();
     format!(
         "body: expected {} bytes, got {} bytes, first difference at byte {offset}",
         expected.len(),
@@ -140,7 +166,10 @@ fn header_differences(
         match actual.get(name) {
             None => differences.push(format!("header {name}: missing")),
             Some(ours) if ours != values => {
-                differences.push(format!("header {name}: {}", value_difference(name, values, ours)));
+                differences.push(format!(
+                    "header {name}: {}",
+                    value_difference(name, values, ours)
+                ));
             }
             Some(_) => {}
         }
@@ -177,14 +206,19 @@ mod tests {
             target,
             method: "POST".into(),
             url: "http://127.0.0.1:1/sdk/token".into(),
-            headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
             body: body.to_vec(),
             timeout: None,
         }
     }
 
     fn checks() -> Checks {
-        Checks { api_key: "alter_key_backend".into() }
+        Checks {
+            api_key: "alter_key_backend".into(),
+        }
     }
 
     #[test]
@@ -195,10 +229,19 @@ mod tests {
         );
         let matching = ours(
             Target::Backend,
-            &[("x-api-key", "k"), ("X-Alter-Nonce", "n"), ("Content-Type", "application/json"), ("User-Agent", "rust")],
+            &[
+                ("x-api-key", "k"),
+                ("X-Alter-Nonce", "n"),
+                ("Content-Type", "application/json"),
+                ("User-Agent", "rust"),
+            ],
             b"{}",
         );
-        let wrong = ours(Target::Backend, &[("x-api-key", "k"), ("X-Alter-Caller", "c")], b"{} ");
+        let wrong = ours(
+            Target::Backend,
+            &[("x-api-key", "k"), ("X-Alter-Caller", "c")],
+            b"{} ",
+        );
 
         assert!(checks().backend(&recorded, &matching).is_empty());
         let differences = checks().backend(&recorded, &wrong);
@@ -211,26 +254,49 @@ mod tests {
     #[test]
     fn provider_requests_must_not_leak_backend_headers_or_the_key() {
         let recorded = recorded(r#"{"host":"h","authorization":"Bearer t"}"#, "");
-        let clean = ours(Target::Provider, &[("Authorization", "Bearer t"), ("User-Agent", "x")], b"");
+        let clean = ours(
+            Target::Provider,
+            &[("Authorization", "Bearer t"), ("User-Agent", "x")],
+            b"",
+        );
         let leaking = ours(
             Target::Provider,
-            &[("Authorization", "Bearer t"), ("X-Alter-Nonce", "n"), ("X-Other", "alter_key_backend")],
+            &[
+                ("Authorization", "Bearer t"),
+                ("X-Alter-Nonce", "n"),
+                ("X-Other", "alter_key_backend"),
+            ],
             b"",
         );
 
         assert!(checks().provider(&recorded, &clean).is_empty());
         let differences = checks().provider(&recorded, &leaking);
-        assert!(differences.iter().any(|d| d == "leak: provider request carries X-Alter-Nonce"));
-        assert!(differences.iter().any(|d| d.contains("X-Other carries the backend API key")));
+        assert!(
+            differences
+                .iter()
+                .any(|d| d == "leak: provider request carries X-Alter-Nonce")
+        );
+        assert!(
+            differences
+                .iter()
+                .any(|d| d.contains("X-Other carries the backend API key"))
+        );
     }
 
     #[test]
     fn secret_header_values_are_never_printed() {
         let recorded = recorded(r#"{"authorization":"Bearer secret-a"}"#, "");
-        let ours = ours(Target::Provider, &[("authorization", "Bearer secret-b")], b"");
+        let ours = ours(
+            Target::Provider,
+            &[("authorization", "Bearer secret-b")],
+            b"",
+        );
 
         let differences = checks().provider(&recorded, &ours);
 
-        assert_eq!(differences, vec!["header authorization: value differs".to_owned()]);
+        assert_eq!(
+            differences,
+            vec!["header authorization: value differs".to_owned()]
+        );
     }
 }

@@ -36,7 +36,11 @@ pub struct Deviation {
 
 impl fmt::Display for Deviation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "deviation {}: {}: {}", self.code, self.entry, self.summary)
+        write!(
+            f,
+            "deviation {}: {}: {}",
+            self.code, self.entry, self.summary
+        )
     }
 }
 
@@ -75,16 +79,30 @@ fn sigv4_signs_query(entry: &mut Entry) -> Result<(), String> {
     let body = request.body()?;
     let path_only = request.path.split('?').next().unwrap_or(&request.path);
 
-    let unsigned_query = keys.sign(&request.method, &format!("{origin}{path_only}"), &body, time)?;
+    let unsigned_query = keys.sign(
+        &request.method,
+        &format!("{origin}{path_only}"),
+        &body,
+        time,
+    )?;
     if unsigned_query != recorded {
-        return Err("D3: the oracle does not reproduce the reference signature without the query".into());
+        return Err(
+            "D3: the oracle does not reproduce the reference signature without the query".into(),
+        );
     }
-    let corrected = keys.sign(&request.method, &format!("{origin}{}", request.path), &body, time)?;
+    let corrected = keys.sign(
+        &request.method,
+        &format!("{origin}{}", request.path),
+        &body,
+        time,
+    )?;
     if corrected == recorded {
         return Err("D3: the recorded request has no query to sign".into());
     }
 
-    request.headers.insert("authorization".into(), Value::String(corrected));
+    request
+        .headers
+        .insert("authorization".into(), Value::String(corrected));
     Ok(())
 }
 
@@ -99,7 +117,13 @@ struct SigV4Keys {
 impl SigV4Keys {
     /// The `Authorization` value `aws-sigv4` computes for this request, signing exactly
     /// `host`, `x-amz-content-sha256` and `x-amz-date` as the protocol does.
-    fn sign(&self, method: &str, url: &str, body: &[u8], time: SystemTime) -> Result<String, String> {
+    fn sign(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        time: SystemTime,
+    ) -> Result<String, String> {
         let identity: Identity =
             Credentials::from_keys(&self.access_key, &self.secret_key, None).into();
         let mut settings = SigningSettings::default();
@@ -114,10 +138,12 @@ impl SigV4Keys {
             .map_err(|err| format!("D3 oracle: {err}"))?
             .into();
 
-        let request = SignableRequest::new(method, url, std::iter::empty(), SignableBody::Bytes(body))
-            .map_err(|err| format!("D3 oracle: {err}"))?;
-        let (instructions, _signature) =
-            sign(request, &params).map_err(|err| format!("D3 oracle: {err}"))?.into_parts();
+        let request =
+            SignableRequest::new(method, url, std::iter::empty(), SignableBody::Bytes(body))
+                .map_err(|err| format!("D3 oracle: {err}"))?;
+        let (instructions, _signature) = sign(request, &params)
+            .map_err(|err| format!("D3 oracle: {err}"))?
+            .into_parts();
         instructions
             .headers()
             .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
@@ -184,7 +210,12 @@ mod tests {
         let time = UNIX_EPOCH + Duration::from_secs(1_704_164_645);
 
         let authorization = keys("eu-west-1", "execute-api")
-            .sign("POST", "https://example.internal:8443/api", b"{\"a\": 1}", time)
+            .sign(
+                "POST",
+                "https://example.internal:8443/api",
+                b"{\"a\": 1}",
+                time,
+            )
             .unwrap();
 
         assert!(authorization.ends_with(
@@ -198,8 +229,12 @@ mod tests {
         let time = UNIX_EPOCH + Duration::from_secs(1_767_249_142);
         let keys = keys("us-east-1", "execute-api");
 
-        let bare = keys.sign("POST", "http://127.0.0.1:1/p", b"", time).unwrap();
-        let with_query = keys.sign("POST", "http://127.0.0.1:1/p?b=2&a=1", b"", time).unwrap();
+        let bare = keys
+            .sign("POST", "http://127.0.0.1:1/p", b"", time)
+            .unwrap();
+        let with_query = keys
+            .sign("POST", "http://127.0.0.1:1/p?b=2&a=1", b"", time)
+            .unwrap();
 
         assert_ne!(bare, with_query);
     }

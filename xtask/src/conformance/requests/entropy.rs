@@ -27,8 +27,16 @@ impl ScriptedEntropy {
     /// Decodes each issued value: 32 hex digits (a nonce) or 22 base64url characters (a
     /// `token_urlsafe(16)` correlation id); both carry 16 bytes.
     pub(crate) fn from_issued(issued: &[String]) -> Result<Self, String> {
-        let queue = issued.iter().map(|value| decode(value)).collect::<Result<_, _>>()?;
-        Ok(Self { state: Mutex::new(State { queue, overdrawn: 0 }) })
+        let queue = issued
+            .iter()
+            .map(|value| decode(value))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            state: Mutex::new(State {
+                queue,
+                overdrawn: 0,
+            }),
+        })
     }
 
     /// What went wrong with the draws so far: values left over or draws past the end.
@@ -73,7 +81,9 @@ fn decode(value: &str) -> Result<[u8; 16], String> {
 
     bytes
         .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
-        .ok_or_else(|| format!("issued value {value:?} is neither 16 hex bytes nor 16 base64url bytes"))
+        .ok_or_else(|| {
+            format!("issued value {value:?} is neither 16 hex bytes nor 16 base64url bytes")
+        })
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {

@@ -49,7 +49,9 @@ impl Session {
             PlannedCall::AgentsList(params) => drive(driver, engine.agents_list(params)),
             PlannedCall::AgentsGet(id) => drive(driver, engine.agents_get(&id)),
             PlannedCall::AgentsGetByName(name) => drive(driver, engine.agents_get_by_name(&name)),
-            PlannedCall::AgentsUpdate(id, params) => drive(driver, engine.agents_update(&id, params)),
+            PlannedCall::AgentsUpdate(id, params) => {
+                drive(driver, engine.agents_update(&id, params))
+            }
             PlannedCall::AgentsDelete(id) => drive(driver, engine.agents_delete(&id)),
             PlannedCall::AgentsMintKey(id) => drive(driver, engine.agents_mint_key(&id)),
             PlannedCall::AgentsListKeys(id) => drive(driver, engine.agents_list_keys(&id)),
@@ -86,9 +88,10 @@ impl Session {
                 driver,
                 engine.create_managed_secret_grant(&id, &principal, policy.as_ref()),
             ),
-            PlannedCall::CreateConnectSession(params) => {
-                drive(driver, engine.create_connect_session(params, self.getter_token.as_ref()))
-            }
+            PlannedCall::CreateConnectSession(params) => drive(
+                driver,
+                engine.create_connect_session(params, self.getter_token.as_ref()),
+            ),
             PlannedCall::CreateManagedSecretConnectSession(params) => {
                 drive(driver, engine.create_managed_secret_connect_session(params))
             }
@@ -113,10 +116,11 @@ impl Session {
     /// `connect`: open a session, show its URL when asked, poll until the user is done.
     fn connect(&mut self, connect: Connect, driver: &mut Driver<'_>) -> Ended {
         let engine = Arc::clone(&self.engine);
-        let opened = match engine.create_connect_session(connect.session, self.getter_token.as_ref()) {
-            Ok(call) => driver.run(call)?,
-            Err(error) => Err(error),
-        };
+        let opened =
+            match engine.create_connect_session(connect.session, self.getter_token.as_ref()) {
+                Ok(call) => driver.run(call)?,
+                Err(error) => Err(error),
+            };
         let session = match opened {
             Ok(session) => session,
             Err(error) => return Ok(Err(error)),
@@ -125,7 +129,12 @@ impl Session {
         if connect.open_browser {
             self.browser_opened.push(session.connect_url.clone());
         }
-        let wait = AwaitConnect::new(&engine, session.session_token, connect.timeout, connect.interval);
+        let wait = AwaitConnect::new(
+            &engine,
+            session.session_token,
+            connect.timeout,
+            connect.interval,
+        );
         done(driver.run(wait))
     }
 
@@ -152,11 +161,17 @@ impl Session {
     /// is the call's context.
     fn retrieve_request(&self, args: RetrieveArgs) -> Result<RetrieveRequest, Error> {
         let mut request = match (args.grant_id, args.provider) {
-            (Some(grant_id), None) => RetrieveRequest::grant(args.method.as_str(), args.url, grant_id),
+            (Some(grant_id), None) => {
+                RetrieveRequest::grant(args.method.as_str(), args.url, grant_id)
+            }
             (None, Some(provider)) => {
-                let mut request = RetrieveRequest::provider(args.method.as_str(), args.url, provider);
-                if let alter_core::api::GrantTarget::Provider { account, app_user_id, .. } =
-                    &mut request.target
+                let mut request =
+                    RetrieveRequest::provider(args.method.as_str(), args.url, provider);
+                if let alter_core::api::GrantTarget::Provider {
+                    account,
+                    app_user_id,
+                    ..
+                } = &mut request.target
                 {
                     *account = args.account;
                     *app_user_id = args.app_user_id;

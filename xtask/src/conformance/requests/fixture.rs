@@ -82,7 +82,7 @@ pub(crate) struct CallSpec {
     pub(crate) kwargs: Option<Object>,
     /// Calls made one after the other on the same client.
     #[serde(default)]
-    pub(crate) steps: Option<Vec<CallSpec>>,
+    pub(crate) steps: Option<Vec<Self>>,
     /// `Agent.trace(...)` arguments the call ran inside.
     #[serde(default)]
     pub(crate) trace: Option<Object>,
@@ -103,9 +103,9 @@ impl Clock {
     pub(crate) fn unix_seconds(&self) -> Result<u64, String> {
         match &self.timestamp {
             Value::String(text) => text.parse().map_err(|_| format!("bad timestamp {text:?}")),
-            Value::Number(number) => {
-                number.as_u64().ok_or_else(|| format!("bad timestamp {number}"))
-            }
+            Value::Number(number) => number
+                .as_u64()
+                .ok_or_else(|| format!("bad timestamp {number}")),
             other => Err(format!("bad timestamp {other}")),
         }
     }
@@ -246,10 +246,9 @@ mod tests {
 
     #[test]
     fn response_body_prefers_exact_bytes_then_compact_json() {
-        let exact: ResponseFixture = serde_json::from_str(
-            r#"{"seq":1,"status":200,"body_json":{"a":1},"body_b64":"aGk="}"#,
-        )
-        .unwrap();
+        let exact: ResponseFixture =
+            serde_json::from_str(r#"{"seq":1,"status":200,"body_json":{"a":1},"body_b64":"aGk="}"#)
+                .unwrap();
         let json: ResponseFixture =
             serde_json::from_str(r#"{"seq":1,"status":200,"body_json":{"a": [1, "é"]}}"#).unwrap();
         let empty: ResponseFixture =

@@ -9,14 +9,14 @@
 //!
 //! The parts, each with one job:
 //!
-//! - [`fixture`]: the entry schema;
-//! - [`plan`]: which call an entry makes, with typed arguments;
-//! - [`execute`]: that call on the core, one operation at a time;
-//! - [`driver`]: the step loop and its clocks;
-//! - [`transport`]: how requests are answered (the recorded exchanges);
-//! - [`compare`]: what must match, request by request;
-//! - [`deviations`]: expectations corrected where PROTOCOL.md §16 makes alter-rs differ;
-//! - [`entropy`]: the scripted randomness.
+//! - `fixture`: the entry schema;
+//! - `plan`: which call an entry makes, with typed arguments;
+//! - `execute`: that call on the core, one operation at a time;
+//! - `driver`: the step loop and its clocks;
+//! - `transport`: how requests are answered (the recorded exchanges);
+//! - `compare`: what must match, request by request;
+//! - `deviations`: expectations corrected where PROTOCOL.md §16 makes alter-rs differ;
+//! - `entropy`: the scripted randomness.
 //!
 //! Entries whose call has no counterpart in alter-rs are skipped with a reason, never
 //! counted as passed.
@@ -35,7 +35,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use alter_core::config::{ApiKey, BaseUrl, canonical_uuid};
-use alter_core::{ClientConfig, Engine, Error};
+use alter_core::{ClientConfig, Engine, Entropy, Error};
 use alter_types::{CallerType, RetryInfo, Secret};
 use serde_json::Value;
 
@@ -43,7 +43,7 @@ pub use deviations::Deviation;
 
 use super::{CaseFailure, LoadError};
 use compare::Checks;
-use driver::{Driver, FrozenClock};
+use driver::{Driver, FrozenClock, Runaway};
 use entropy::ScriptedEntropy;
 use execute::{ClientClass, Session};
 use fixture::Entry;
@@ -75,7 +75,12 @@ impl RequestsReport {
 
     /// The summary line, exactly `N passed, M failed, K skipped`.
     pub fn summary(&self) -> String {
-        format!("{} passed, {} failed, {} skipped", self.passed, self.failed(), self.skipped.len())
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed,
+            self.failed(),
+            self.skipped.len()
+        )
     }
 
     /// Prints the deviations, skips and failures, one per line, then the summary.
@@ -114,7 +119,11 @@ pub fn run_and_print(path: &Path) -> ExitCode {
     match run(path) {
         Ok(report) => {
             report.print();
-            if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            if report.failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(err) => {
             eprintln!("error: {err}");
@@ -157,7 +166,10 @@ pub fn run_str(json: &str) -> Result<RequestsReport, LoadError> {
         };
         match verdict {
             Verdict::Passed => report.passed += 1,
-            Verdict::Failed(differences) => report.failures.push(CaseFailure { name: id, differences }),
+            Verdict::Failed(differences) => report.failures.push(CaseFailure {
+                name: id,
+                differences,
+            }),
             Verdict::Skipped(reason) => report.skipped.push(Skipped { id, reason }),
         }
     }
@@ -193,25 +205,35 @@ fn run_entry(mut entry: Entry, deviations: &mut Vec<Deviation>) -> Verdict {
 fn replay(mut entry: Entry, calls: Vec<PlannedCall>) -> Result<Vec<String>, String> {
     let entropy = Arc::new(ScriptedEntropy::from_issued(&entry.clock.nonces_issued)?);
     let clock = FrozenClock::at(entry.clock.unix_seconds()?);
-    let mut session = build_session(&entry, Arc::clone(&entropy) as Arc<dyn alter_core::Entropy>)?;
-    let checks = Checks { api_key: entry.client_config.api_key.clone() };
+    let mut session = build_session(&entry, Arc::clone(&entropy) as Arc<dyn Entropy>)?;
+    let checks = Checks {
+        api_key: entry.client_config.api_key.clone(),
+    };
     let mut transport = Replay::new(Script::from_entry(&mut entry)?, checks);
 
     let mut driver = Driver::new(clock, &mut transport);
     let mut outcome = Ok(());
+    let mut runaway = false;
     for call in calls {
-        outcome = session
-            .execute(call, &mut driver)
-            .map_err(|_| "an operation never finished".to_owned())?;
-        if outcome.is_err() {
+        match session.execute(call, &mut driver) {
+            Ok(result) => outcome = result,
+            Err(Runaway) => runaway = true,
+        }
+        // A call that raises ends the entry, as the exception did in the reference client.
+        if runaway || outcome.is_err() {
             break;
         }
     }
 
     let mut differences = transport.finish();
     differences.extend(entropy.problems());
-    differences.extend(check_outcome(&entry, &outcome));
+    if runaway {
+        differences.push("an operation never finished".to_owned());
+    } else {
+        differences.extend(check_outcome(&entry, &outcome));
+    }
     differences.extend(check_post_state(&entry, &session.engine));
+
     let expected_browser = entry.browser_opened.clone().unwrap_or_default();
     if session.browser_opened != expected_browser {
         differences.push(format!(
@@ -223,7 +245,7 @@ fn replay(mut entry: Entry, calls: Vec<PlannedCall>) -> Result<Vec<String>, Stri
 }
 
 /// The client of the entry: class, key, caller, constraints, impersonation and getter.
-fn build_session(entry: &Entry, entropy: Arc<dyn alter_core::Entropy>) -> Result<Session, String> {
+fn build_session(entry: &Entry, entropy: Arc<dyn Entropy>) -> Result<Session, String> {
     let setup = &entry.client_config;
     let class = match setup.class.as_str() {
         "App" => ClientClass::App,
@@ -232,7 +254,8 @@ fn build_session(entry: &Entry, entropy: Arc<dyn alter_core::Entropy>) -> Result
     };
 
     let api_key = ApiKey::parse(&setup.api_key).map_err(|err| format!("api key: {err}"))?;
-    let base_url = BaseUrl::parse(&entry.server_origin).map_err(|err| format!("base url: {err}"))?;
+    let base_url =
+        BaseUrl::parse(&entry.server_origin).map_err(|err| format!("base url: {err}"))?;
     let mut config = ClientConfig::new(api_key, base_url);
     config.user_agent = recorded_user_agent(entry);
     config.caller = setup.caller.clone();
@@ -246,7 +269,8 @@ fn build_session(entry: &Entry, entropy: Arc<dyn alter_core::Entropy>) -> Result
     let mut class = class;
     let mut getter_token = setup.user_token_getter_returns.clone().map(Secret::from);
     if let Some(agent_id) = &setup.get_agent {
-        let caller = canonical_uuid(agent_id).ok_or_else(|| format!("get_agent: {agent_id:?} is not a UUID"))?;
+        let caller = canonical_uuid(agent_id)
+            .ok_or_else(|| format!("get_agent: {agent_id:?} is not a UUID"))?;
         config.caller = Some(caller);
         config.caller_type = CallerType::Agent;
         class = ClientClass::Agent;
@@ -256,10 +280,18 @@ fn build_session(entry: &Entry, entropy: Arc<dyn alter_core::Entropy>) -> Result
     let trace_agent = config.caller.clone();
     let mut engine = Engine::new(config, entropy).map_err(|err| describe("client", &err))?;
     if let Some(scopes) = &setup.with_constraints {
-        engine = engine.with_constraints(scopes).map_err(|err| describe("with_constraints", &err))?;
+        engine = engine
+            .with_constraints(scopes)
+            .map_err(|err| describe("with_constraints", &err))?;
     }
 
-    Ok(Session { engine, class, getter_token, trace_agent, browser_opened: Vec::new() })
+    Ok(Session {
+        engine,
+        class,
+        getter_token,
+        trace_agent,
+        browser_opened: Vec::new(),
+    })
 }
 
 /// The User-Agent of the entry's backend requests.
@@ -277,9 +309,15 @@ fn check_outcome(entry: &Entry, outcome: &Result<(), Error>) -> Vec<String> {
     let expected = &entry.outcome;
     match (expected.status.as_str(), outcome) {
         ("returned", Ok(())) => Vec::new(),
-        ("returned", Err(error)) => vec![format!("outcome: expected a return, got {}", describe("error", error))],
+        ("returned", Err(error)) => vec![format!(
+            "outcome: expected a return, got {}",
+            describe("error", error)
+        )],
         ("raised", Ok(())) => {
-            let class = expected.exception.as_ref().map_or("an error", |e| e.class.as_str());
+            let class = expected
+                .exception
+                .as_ref()
+                .map_or("an error", |e| e.class.as_str());
             vec![format!("outcome: expected {class}, got a return")]
         }
         ("raised", Err(error)) => {
@@ -329,7 +367,9 @@ fn check_post_state(entry: &Entry, engine: &Engine) -> Vec<String> {
     };
     let actual = engine.last_retry_info();
     if actual != expected {
-        differences.push(format!("post_state.last_retry_info: expected {expected:?}, got {actual:?}"));
+        differences.push(format!(
+            "post_state.last_retry_info: expected {expected:?}, got {actual:?}"
+        ));
     }
     differences
 }
@@ -340,7 +380,8 @@ fn retry_info(value: &Value) -> Result<RetryInfo, String> {
     if let Value::Object(object) = &mut value {
         object.remove("$type");
     }
-    serde_json::from_value(value).map_err(|err| format!("post_state.last_retry_info unreadable: {err}"))
+    serde_json::from_value(value)
+        .map_err(|err| format!("post_state.last_retry_info unreadable: {err}"))
 }
 
 /// An error's class and message, for a difference line.
@@ -356,8 +397,14 @@ mod tests {
     fn summary_counts_every_kind() {
         let report = RequestsReport {
             passed: 2,
-            failures: vec![CaseFailure { name: "x".into(), differences: vec!["d".into()] }],
-            skipped: vec![Skipped { id: "y".into(), reason: "r".into() }],
+            failures: vec![CaseFailure {
+                name: "x".into(),
+                differences: vec!["d".into()],
+            }],
+            skipped: vec![Skipped {
+                id: "y".into(),
+                reason: "r".into(),
+            }],
             deviations: Vec::new(),
         };
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use alter_core::api::{
-    ConnectSessionParams, CreateAgent, DeriveKey, ListAgents, ListGrants, ManagedSecretConnectParams,
-    ProxyRequest, UpdateAgent,
+    ConnectSessionParams, CreateAgent, DeriveKey, ListAgents, ListGrants,
+    ManagedSecretConnectParams, ProxyRequest, UpdateAgent,
 };
 use alter_core::poll::{DEFAULT_POLL_INTERVAL, DEFAULT_POLL_TIMEOUT, duration_from_secs};
 use alter_types::{AgentType, GrantPolicyInput, Principal, Secret};
@@ -169,7 +169,11 @@ fn plan_one(spec: &CallSpec) -> Result<PlannedCall, Unplanned> {
         ));
     }
 
-    let args = Args { target, positional: &spec.args, keywords: spec.kwargs.as_ref() };
+    let args = Args {
+        target,
+        positional: &spec.args,
+        keywords: spec.kwargs.as_ref(),
+    };
     args.plan(spec.trace.as_ref()).map_err(Unplanned::Malformed)
 }
 
@@ -199,7 +203,9 @@ impl Args<'_> {
             }
             "agents.get" => PlannedCall::AgentsGet(self.arg(0, "agent_id")?),
             "agents.get_by_name" => PlannedCall::AgentsGetByName(self.arg(0, "name")?),
-            "agents.update" => PlannedCall::AgentsUpdate(self.arg(0, "agent_id")?, self.update_agent()?),
+            "agents.update" => {
+                PlannedCall::AgentsUpdate(self.arg(0, "agent_id")?, self.update_agent()?)
+            }
             "agents.delete" => PlannedCall::AgentsDelete(self.arg(0, "agent_id")?),
             "agents.mint_key" => PlannedCall::AgentsMintKey(self.arg(0, "agent_id")?),
             "agents.list_keys" => PlannedCall::AgentsListKeys(self.arg(0, "agent_id")?),
@@ -222,9 +228,10 @@ impl Args<'_> {
                 };
                 PlannedCall::KeysRotate(self.arg(0, "key_id")?, overlap)
             }
-            "keys.revoke" => {
-                PlannedCall::KeysRevoke(self.arg(0, "key_id")?, self.bool("force")?.unwrap_or(false))
-            }
+            "keys.revoke" => PlannedCall::KeysRevoke(
+                self.arg(0, "key_id")?,
+                self.bool("force")?.unwrap_or(false),
+            ),
             "scopes.list" => PlannedCall::ScopesList,
             "me" => PlannedCall::Me,
             "list_grants" => {
@@ -238,10 +245,13 @@ impl Args<'_> {
                 }
                 PlannedCall::ListGrants(params)
             }
-            "revoke_grant" => PlannedCall::RevokeGrant(self.arg(0, "grant_id")?, self.string("reason")?),
-            "revoke_delegation" => {
-                PlannedCall::RevokeDelegation(self.arg(0, "grant_id")?, self.optional_arg(1, "agent_id")?)
+            "revoke_grant" => {
+                PlannedCall::RevokeGrant(self.arg(0, "grant_id")?, self.string("reason")?)
             }
+            "revoke_delegation" => PlannedCall::RevokeDelegation(
+                self.arg(0, "grant_id")?,
+                self.optional_arg(1, "agent_id")?,
+            ),
             "create_managed_secret_grant" => PlannedCall::CreateManagedSecretGrant(
                 self.arg(0, "managed_secret_id")?,
                 self.principal()?,
@@ -252,7 +262,9 @@ impl Args<'_> {
                 PlannedCall::CreateManagedSecretConnectSession(self.managed_secret_connect()?)
             }
             "connect" => PlannedCall::Connect(self.connect()?),
-            "authenticate" => PlannedCall::Authenticate(self.seconds("timeout", DEFAULT_POLL_TIMEOUT)?),
+            "authenticate" => {
+                PlannedCall::Authenticate(self.seconds("timeout", DEFAULT_POLL_TIMEOUT)?)
+            }
             "verify_user_token" => PlannedCall::VerifyUserToken(self.arg(0, "token")?),
             "proxy_request" => PlannedCall::ProxyRequest(self.proxy_request()?),
             "get_approval_status" => PlannedCall::GetApprovalStatus(self.arg(0, "approval_id")?),
@@ -269,7 +281,9 @@ impl Args<'_> {
     fn create_agent(&self) -> Result<CreateAgent, String> {
         let mut params = CreateAgent::new(self.arg(0, "name")?);
         params.display_name = self.string("display_name")?;
-        params.agent_type = self.string("type")?.map(|kind| AgentType::from(kind.as_str()));
+        params.agent_type = self
+            .string("type")?
+            .map(|kind| AgentType::from(kind.as_str()));
         params.scopes = self.value("scopes");
         params.metadata = self.value("metadata");
         params.policy = self.value("policy");
@@ -288,7 +302,9 @@ impl Args<'_> {
 
     fn derive_key(&self) -> Result<DeriveKey, String> {
         let scopes = self.strings("scopes")?.unwrap_or_default();
-        let expires_in = self.u64("expires_in")?.ok_or("keys.derive needs expires_in")?;
+        let expires_in = self
+            .u64("expires_in")?
+            .ok_or("keys.derive needs expires_in")?;
 
         let mut params = DeriveKey::new(scopes, expires_in);
         params.cidr_allowlist = self.strings("cidr_allowlist")?;
@@ -298,14 +314,20 @@ impl Args<'_> {
     }
 
     fn principal(&self) -> Result<Principal, String> {
-        let value = self.value("principal").ok_or("create_managed_secret_grant needs a principal")?;
+        let value = self
+            .value("principal")
+            .ok_or("create_managed_secret_grant needs a principal")?;
         let object = value.as_object().ok_or("principal is not an object")?;
         let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
         let needed = |key: &str| text(key).ok_or_else(|| format!("principal needs {key}"));
 
         let principal = match text("type").as_deref() {
             Some("user") => Principal::user(needed("user_token")?, needed("label")?),
-            Some("group") => Principal::group(needed("external_group_id")?, needed("idp_id")?, needed("label")?),
+            Some("group") => Principal::group(
+                needed("external_group_id")?,
+                needed("idp_id")?,
+                needed("label")?,
+            ),
             Some("system") => Principal::system(text("label")),
             Some("agent") => Principal::agent(text("label")),
             other => return Err(format!("unknown principal type {other:?}")),
@@ -316,7 +338,9 @@ impl Args<'_> {
     fn grant_policy(&self) -> Result<Option<GrantPolicyInput>, String> {
         self.value("grant_policy")
             .filter(|value| !value.is_null())
-            .map(|value| serde_json::from_value(value).map_err(|err| format!("grant_policy: {err}")))
+            .map(|value| {
+                serde_json::from_value(value).map_err(|err| format!("grant_policy: {err}"))
+            })
             .transpose()
     }
 
@@ -361,8 +385,11 @@ impl Args<'_> {
 
     fn proxy_request(&self) -> Result<ProxyRequest, String> {
         let method = self.arg(0, "method")?;
-        let mut request =
-            ProxyRequest::new(method.as_str(), self.arg(1, "url")?, self.arg(2, "grant_id")?);
+        let mut request = ProxyRequest::new(
+            method.as_str(),
+            self.arg(1, "url")?,
+            self.arg(2, "grant_id")?,
+        );
         request.json_body = self.value("json_body");
         request.headers = self.string_pairs("headers")?.unwrap_or_default();
         request.query_params = self.pairs("query_params").unwrap_or_default();
@@ -406,7 +433,9 @@ impl Args<'_> {
     }
 
     fn value(&self, name: &str) -> Option<Value> {
-        self.keywords.and_then(|keywords| keywords.get(name)).cloned()
+        self.keywords
+            .and_then(|keywords| keywords.get(name))
+            .cloned()
     }
 
     fn string(&self, name: &str) -> Result<Option<String>, String> {
@@ -448,7 +477,9 @@ impl Args<'_> {
         match self.value(name) {
             None | Some(Value::Null) => Ok(default),
             Some(value) => {
-                let seconds = value.as_f64().ok_or_else(|| format!("{name} is not a number"))?;
+                let seconds = value
+                    .as_f64()
+                    .ok_or_else(|| format!("{name} is not a number"))?;
                 duration_from_secs(name, seconds).map_err(|err| err.to_string())
             }
         }
@@ -485,7 +516,10 @@ impl Args<'_> {
                     .get("$bytes_b64")
                     .and_then(Value::as_str)
                     .ok_or_else(|| format!("{name} is an object without $bytes_b64"))?;
-                STANDARD.decode(encoded).map(Some).map_err(|err| format!("{name}: {err}"))
+                STANDARD
+                    .decode(encoded)
+                    .map(Some)
+                    .map_err(|err| format!("{name}: {err}"))
             }
             Some(Value::String(text)) => Ok(Some(text.into_bytes())),
             Some(other) => Err(format!("{name} is not bytes: {other}")),
@@ -506,7 +540,11 @@ fn read_trace(object: &Object) -> Result<Trace, String> {
             .collect::<Result<_, _>>()?,
         Some(other) => return Err(format!("trace metadata is not an object: {other}")),
     };
-    Ok(Trace { run_id: text("run_id"), thread_id: text("thread_id"), metadata })
+    Ok(Trace {
+        run_id: text("run_id"),
+        thread_id: text("thread_id"),
+        metadata,
+    })
 }
 
 fn narrow(value: u64, name: &str) -> Result<u32, String> {
@@ -524,7 +562,9 @@ mod tests {
     fn planned(json: &str) -> Vec<PlannedCall> {
         match plan(&spec(json)) {
             Ok(calls) => calls,
-            Err(Unplanned::NoCounterpart(reason) | Unplanned::Malformed(reason)) => panic!("{reason}"),
+            Err(Unplanned::NoCounterpart(reason) | Unplanned::Malformed(reason)) => {
+                panic!("{reason}")
+            }
         }
     }
 
@@ -537,7 +577,9 @@ mod tests {
 
     #[test]
     fn steps_plan_in_order() {
-        let calls = planned(r#"{"steps":[{"target":"authenticate","kwargs":{"timeout":60}},{"target":"list_grants"}]}"#);
+        let calls = planned(
+            r#"{"steps":[{"target":"authenticate","kwargs":{"timeout":60}},{"target":"list_grants"}]}"#,
+        );
 
         assert!(matches!(
             &calls[..],
@@ -551,7 +593,9 @@ mod tests {
             r#"{"target":"request","args":["PUT","http://h/x"],"kwargs":{"grant_id":"g","body":{"$bytes_b64":"AAE="}}}"#,
         );
 
-        let [PlannedCall::Request(args)] = &calls[..] else { panic!("not a request") };
+        let [PlannedCall::Request(args)] = &calls[..] else {
+            panic!("not a request")
+        };
         assert_eq!(args.body.as_deref(), Some(&[0u8, 1][..]));
         assert_eq!(args.grant_id.as_deref(), Some("g"));
     }
@@ -565,6 +609,9 @@ mod tests {
 
     #[test]
     fn unknown_targets_are_malformed() {
-        assert!(matches!(plan(&spec(r#"{"target":"nope"}"#)), Err(Unplanned::Malformed(_))));
+        assert!(matches!(
+            plan(&spec(r#"{"target":"nope"}"#)),
+            Err(Unplanned::Malformed(_))
+        ));
     }
 }

@@ -58,7 +58,12 @@ impl Script {
             let position = fixtures
                 .iter()
                 .position(|fixture| fixture.seq == request.seq)
-                .ok_or_else(|| format!("no response fixture for backend request seq {}", request.seq))?;
+                .ok_or_else(|| {
+                    format!(
+                        "no response fixture for backend request seq {}",
+                        request.seq
+                    )
+                })?;
             let fixture = fixtures.swap_remove(position);
             exchanges.push(Exchange {
                 target: Target::Backend,
@@ -75,7 +80,9 @@ impl Script {
         }
 
         exchanges.sort_by_key(|exchange| exchange.request.seq);
-        Ok(Self { exchanges: exchanges.into() })
+        Ok(Self {
+            exchanges: exchanges.into(),
+        })
     }
 
     /// The next exchange, if any is left.
@@ -105,7 +112,11 @@ pub(crate) fn synthesize(fixture: &ResponseFixture) -> Result<HttpResponse, Stri
         headers.push(("content-length".to_owned(), body.len().to_string()));
     }
 
-    Ok(HttpResponse { status: fixture.status, headers, body })
+    Ok(HttpResponse {
+        status: fixture.status,
+        headers,
+        body,
+    })
 }
 
 /// A [`Transport`] that answers from a [`Script`] and writes down every difference between
@@ -120,7 +131,11 @@ pub(crate) struct Replay {
 impl Replay {
     /// Replays `script`, checking each request with `checks`.
     pub(crate) fn new(script: Script, checks: Checks) -> Self {
-        Self { script, checks, differences: Vec::new() }
+        Self {
+            script,
+            checks,
+            differences: Vec::new(),
+        }
     }
 
     /// Every difference seen, then one line per recorded request that was never sent.
@@ -147,13 +162,19 @@ impl Transport for Replay {
                 request.method,
                 request.path_and_query()
             ));
-            return Err(TransportError::new(TransportErrorKind::Connect, "no recorded exchange left"));
+            return Err(TransportError::new(
+                TransportErrorKind::Connect,
+                "no recorded exchange left",
+            ));
         };
 
         let seq = expected.request.seq;
         let mut found = Vec::new();
         if expected.target != request.target {
-            found.push(format!("sent to {:?}, recorded at {:?}", request.target, expected.target));
+            found.push(format!(
+                "sent to {:?}, recorded at {:?}",
+                request.target, expected.target
+            ));
         }
         let background = delivery == Delivery::Background;
         if expected.request.background != background {
@@ -168,13 +189,21 @@ impl Transport for Replay {
             Target::Provider => self.checks.provider(&expected.request, request),
         });
 
-        self.differences.extend(found.into_iter().map(|difference| format!("seq {seq}: {difference}")));
+        self.differences.extend(
+            found
+                .into_iter()
+                .map(|difference| format!("seq {seq}: {difference}")),
+        );
         Ok(expected.response)
     }
 }
 
 fn describe(background: bool) -> &'static str {
-    if background { "in the background" } else { "awaited" }
+    if background {
+        "in the background"
+    } else {
+        "awaited"
+    }
 }
 
 #[cfg(test)]
@@ -206,7 +235,10 @@ mod tests {
 
     #[test]
     fn no_content_answers_carry_no_length() {
-        let response = synthesize(&fixture(r#"{"seq":3,"status":204,"headers":{},"body_json":null}"#)).unwrap();
+        let response = synthesize(&fixture(
+            r#"{"seq":3,"status":204,"headers":{},"body_json":null}"#,
+        ))
+        .unwrap();
 
         assert!(response.headers.is_empty());
         assert!(response.body.is_empty());
