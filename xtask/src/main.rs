@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask ci                          every check a change must pass
 //! cargo xtask conformance signing <FILE>   replay HMAC signing vectors
+//! cargo xtask conformance requests <FILE>  replay recorded calls through the core
 //! ```
 
 use std::path::Path;
@@ -15,7 +16,8 @@ usage: cargo xtask <command>
 
 commands:
   ci                           fmt, clippy, tests, docs, sans-IO check, cargo-deny
-  conformance signing <FILE>   check HMAC signing vectors (fixtures/conformance/signing.json)";
+  conformance signing <FILE>   check HMAC signing vectors (fixtures/conformance/signing.json)
+  conformance requests <FILE>  replay recorded calls through the core (fixtures/conformance/requests.json)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
             }
         },
         ["conformance", "signing", file] => report(conformance::signing::run(Path::new(file))),
+        ["conformance", "requests", file] => conformance::requests::run_and_print(Path::new(file)),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+pub mod requests;
 pub mod signing;
 
 /// The outcome of one conformance run.

@@ -382,7 +382,11 @@ impl Retrieve {
         self.engine.set_last_retry_info(token.retry_info());
 
         match self.provider_request(&token, now) {
-            Ok((request, credential_headers)) => {
+            Ok(Prepared {
+                request,
+                credential_headers,
+                audit_headers,
+            }) => {
                 tracing::debug!(
                     method = request.method.as_str(),
                     path = request
@@ -392,7 +396,7 @@ impl Retrieve {
                         .unwrap_or_default(),
                     "alter provider call"
                 );
-                let sent_headers = request.headers.clone();
+                let sent_headers = audit_headers;
                 self.phase = Phase::Provider(Box::new(InFlight {
                     token,
                     sent_at: now.monotonic,
@@ -405,13 +409,9 @@ impl Retrieve {
         }
     }
 
-    /// The provider request with the credential injected, and the names of the headers
-    /// that carry it.
-    fn provider_request(
-        &self,
-        token: &TokenResponse,
-        now: Now,
-    ) -> Result<(HttpRequest, Vec<String>)> {
+    /// The provider request with the credential injected, the names of the headers that
+    /// carry it, and the headers its audit row lists.
+    fn provider_request(&self, token: &TokenResponse, now: Now) -> Result<Prepared> {
         let credential = credential_of(token);
         let user_agent = &self.engine.config().user_agent;
         let method = self.request.method.as_str();
@@ -432,14 +432,22 @@ impl Retrieve {
                 &call,
                 now.wall,
             )?;
-            let request = provider_http(method, plan.url, plan.headers, plan.body);
-            return Ok((request, plan.credential_headers));
+            // The SigV4 plan sets Content-Type itself, so the audit row lists it.
+            let audit_headers = plan.headers.clone();
+            return Ok(Prepared {
+                request: provider_http(method, plan.url, plan.headers, plan.body),
+                credential_headers: plan.credential_headers,
+                audit_headers,
+            });
         }
 
         let plan = injection::plan_injection(&credential, &self.request.extra_headers, user_agent)?;
         let params = with_injected_params(&self.request.query_params, &plan.query_params);
         let url = append_query(&self.url, &params);
         let mut headers = plan.headers;
+        // The Content-Type of a JSON body stands for what the reference client's HTTP stack
+        // adds later; the audit row does not list it (PROTOCOL.md §6.8).
+        let audit_headers = headers.clone();
         let body = match self.request.provider_body() {
             ProviderBody::Empty => Vec::new(),
             ProviderBody::Raw(bytes) => bytes.to_vec(),
@@ -450,10 +458,11 @@ impl Retrieve {
                 serde_json::to_vec(value).map_err(|e| Error::invalid_input(e.to_string()))?
             }
         };
-        Ok((
-            provider_http(method, url, headers, body),
-            plan.credential_headers,
-        ))
+        Ok(Prepared {
+            request: provider_http(method, url, headers, body),
+            credential_headers: plan.credential_headers,
+            audit_headers,
+        })
     }
 
     fn after_provider(&mut self, response: HttpResponse, now: Now) -> Step<ProviderResponse> {
@@ -688,6 +697,13 @@ fn audit_request(
         .json(json::to_compact(&Value::Object(object)))
         .context(context.map(str::to_owned));
     Some(engine.sign(&call, now))
+}
+
+/// A provider request ready to send, with what its audit row needs to know about it.
+struct Prepared {
+    request: HttpRequest,
+    credential_headers: Vec<String>,
+    audit_headers: Vec<(String, String)>,
 }
 
 fn provider_http(
