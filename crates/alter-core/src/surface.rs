@@ -573,3 +573,130 @@ macro_rules! __alter_agent_methods {
         }
     };
 }
+
+/// Options of `Agent::trace`: the ambient context every retrieve-mode call inside the trace
+/// sends as `X-Alter-Context` (PROTOCOL.md §2.3).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TraceOptions {
+    /// The run this work belongs to; inherited from an enclosing trace when unset.
+    pub run_id: Option<String>,
+    /// The conversation thread; inherited from an enclosing trace when unset.
+    pub thread_id: Option<String>,
+    /// `None`: the enclosing trace's agent becomes the parent; `Some(None)`: no parent;
+    /// `Some(Some(name))`: this parent.
+    pub parent: Option<Option<String>>,
+    /// Free-form metadata (at most 20 keys; keys up to 64 bytes, values up to 512).
+    pub metadata: Vec<(String, String)>,
+}
+
+impl TraceOptions {
+    /// A trace for this run.
+    pub fn run(run_id: impl Into<String>) -> Self {
+        Self {
+            run_id: Some(run_id.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the thread id.
+    pub fn thread(mut self, thread_id: impl Into<String>) -> Self {
+        self.thread_id = Some(thread_id.into());
+        self
+    }
+
+    /// Adds a metadata entry.
+    pub fn meta(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.push((key.into(), value.into()));
+        self
+    }
+
+    /// The context of this trace inside `enclosing`, for the agent named `agent`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when the metadata breaks its limits or uses a reserved key.
+    pub fn context(
+        &self,
+        enclosing: Option<&[(String, String)]>,
+        agent: &str,
+    ) -> crate::Result<Vec<(String, String)>> {
+        use crate::retrieve::context::{ParentAgent, TraceScope, build_trace_context};
+
+        let parent = match &self.parent {
+            None => ParentAgent::Inherit,
+            Some(None) => ParentAgent::Remove,
+            Some(Some(name)) => ParentAgent::Explicit(name),
+        };
+        build_trace_context(&TraceScope {
+            enclosing,
+            agent,
+            parent,
+            run_id: self.run_id.as_deref(),
+            thread_id: self.thread_id.as_deref(),
+            metadata: &self.metadata,
+        })
+    }
+}
+
+/// The name a trace gives an agent that has no caller: `agent-local-<uuid>`, from 16
+/// random bytes drawn once per client.
+pub fn local_agent_name(random: [u8; 16]) -> String {
+    format!(
+        "agent-local-{}",
+        uuid::Builder::from_random_bytes(random).into_uuid()
+    )
+}
+
+/// Expands to the builder setters that delegate to [`crate::ClientOptions`] (a field named
+/// `options`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __alter_option_setters {
+    () => {
+        /// The API key. Defaults to the `ALTER_API_KEY` environment variable.
+        pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+            self.options = self.options.api_key(api_key);
+            self
+        }
+
+        /// The backend's base URL. Defaults to `ALTER_BASE_URL`, else
+        /// `https://backend.alterauth.com`. Plain `http://` only on loopback.
+        pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+            self.options = self.options.base_url(base_url);
+            self
+        }
+
+        /// Who, behind this key, is calling (`X-Alter-Caller`). Defaults to none.
+        pub fn caller(mut self, caller: impl Into<String>) -> Self {
+            self.options = self.options.caller(caller);
+            self
+        }
+
+        /// The timeout of one HTTP exchange. Defaults to 30 s.
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.options = self.options.timeout(timeout);
+            self
+        }
+
+        /// How idempotent reads are retried. Defaults to
+        /// [`RetryConfig::default`]($crate::retry::RetryConfig::default).
+        pub fn retry(mut self, retry: $crate::retry::RetryConfig) -> Self {
+            self.options = self.options.retry(retry);
+            self
+        }
+
+        /// The `User-Agent` of both HTTP clients. Defaults to `alter-sdk-rust/<version>`.
+        pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+            self.options = self.options.user_agent(user_agent);
+            self
+        }
+
+        /// Hands sign-in and connect URLs to the user (`what` is `"sign-in"` or
+        /// `"connect"`). Defaults to printing them on standard error.
+        pub fn url_handler(mut self, handler: impl Fn(&str, &str) + Send + Sync + 'static) -> Self {
+            self.url_handler = Some(std::sync::Arc::new(handler));
+            self
+        }
+    };
+}

@@ -185,3 +185,50 @@ pub(crate) fn to_value<T: serde::Serialize>(value: &T) -> Result<serde_json::Val
     serde_json::to_value(value)
         .map_err(|error| Error::invalid_input(format!("cannot serialize argument: {error}")))
 }
+
+/// Walks every grant of a list, page after page, for the frontends' iterators.
+///
+/// Ask [`GrantPages::pop`] for the next grant; when it has none, send the request of
+/// [`GrantPages::next_page`] (none left means the walk is over) and feed the answer to
+/// [`GrantPages::on_page`].
+#[derive(Debug, Clone)]
+pub struct GrantPages {
+    next: Option<ListGrants>,
+    buffer: std::collections::VecDeque<alter_types::GrantItem>,
+}
+
+impl GrantPages {
+    /// A walk starting at `params`' page.
+    pub fn new(params: ListGrants) -> Self {
+        Self {
+            next: Some(params),
+            buffer: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// The next grant already fetched.
+    pub fn pop(&mut self) -> Option<alter_types::GrantItem> {
+        self.buffer.pop_front()
+    }
+
+    /// The page to fetch next, if any.
+    pub fn next_page(&self) -> Option<&ListGrants> {
+        self.next.as_ref()
+    }
+
+    /// Takes in a fetched page. An empty page ends the walk even when the backend says
+    /// there is more, so a misbehaving backend cannot make it loop forever.
+    pub fn on_page(&mut self, page: UnifiedGrantListResult) {
+        let more = page.has_more && !page.grants.is_empty();
+        self.next = match self.next.take() {
+            Some(current) if more => Some(current.next_page()),
+            _ => None,
+        };
+        self.buffer.extend(page.grants);
+    }
+
+    /// Ends the walk (after an error).
+    pub fn stop(&mut self) {
+        self.next = None;
+    }
+}

@@ -14,7 +14,7 @@ mod request;
 
 pub use agents::{CreateAgent, ListAgents, UpdateAgent};
 pub use connect::{ConnectSessionParams, ManagedSecretConnectParams};
-pub use grants::ListGrants;
+pub use grants::{GrantPages, ListGrants};
 pub use keys::DeriveKey;
 pub use proxy::{FORBIDDEN_PROXY_HEADERS, ProxyOutcome, ProxyRequest};
 pub use request::{GrantTarget, ProviderResponse, Retrieve, RetrieveRequest};

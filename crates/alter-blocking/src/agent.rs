@@ -1,0 +1,149 @@
+//! The agent client.
+
+use std::sync::Arc;
+
+use alter_core::surface::TraceOptions;
+use alter_core::types::RetryInfo;
+use alter_core::{ClientOptions, Engine, Result, Role};
+
+use crate::inner::{GetterError, Inner, TokenGetter, UrlHandler};
+use crate::trace::TraceGuard;
+
+/// An agent's client: retrieve-mode and proxied provider calls, approvals, its own grants
+/// and keys. Operator calls (managing agents, revoking grants) do not exist on this type.
+///
+/// Cheap to clone; clones share connections and state.
+///
+/// # Example
+///
+/// ```no_run
+/// use alter_blocking::{Agent, RetrieveRequest};
+///
+/// let agent = Agent::builder().api_key("alter_ak_…").caller("research-agent").build()?;
+/// let _trace = agent.trace(alter_blocking::TraceOptions::run("run-1"))?;
+/// let response = agent.request(RetrieveRequest::provider("GET", "https://slack.com/api/auth.test", "slack"))?;
+/// println!("{}", response.status);
+/// # Ok::<(), alter_blocking::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Builds an [`Agent`].
+#[derive(Default)]
+#[must_use]
+pub struct AgentBuilder {
+    options: ClientOptions,
+    token_getter: Option<TokenGetter>,
+    url_handler: Option<UrlHandler>,
+}
+
+impl std::fmt::Debug for AgentBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentBuilder")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentBuilder {
+    alter_core::__alter_option_setters!();
+
+    /// Returns the end user's token for the calls that carry one. Called once per call.
+    pub fn user_token_getter(
+        mut self,
+        getter: impl Fn() -> std::result::Result<String, GetterError> + Send + Sync + 'static,
+    ) -> Self {
+        self.token_getter = Some(Arc::new(getter));
+        self
+    }
+
+    /// Builds the client; settings not given in code come from the environment.
+    ///
+    /// # Errors
+    ///
+    /// `Sdk` when there is no API key or the key, base URL or caller is malformed.
+    pub fn build(self) -> Result<Agent> {
+        let config = self
+            .options
+            .resolve(Role::Agent, |name| std::env::var(name).ok())?;
+        let engine = Engine::new(config, Arc::new(crate::entropy::OsEntropy))?;
+        Ok(Agent {
+            inner: Arc::new(Inner::new(engine, self.token_getter, self.url_handler)),
+        })
+    }
+}
+
+impl Agent {
+    /// A builder with every option at its default.
+    pub fn builder() -> AgentBuilder {
+        AgentBuilder::default()
+    }
+
+    /// An agent configured entirely from `ALTER_API_KEY` and `ALTER_BASE_URL`.
+    ///
+    /// # Errors
+    ///
+    /// As [`AgentBuilder::build`].
+    pub fn from_env() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// A sibling whose every call is limited to these scopes. It shares this agent's
+    /// connections; closing this agent closes it too.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for no scopes, an empty scope, or a sibling of a sibling.
+    pub fn with_constraints<S: AsRef<str>>(&self, scopes: &[S]) -> Result<Self> {
+        self.inner.ensure_open()?;
+        let engine = self.inner.engine().with_constraints(scopes)?;
+        Ok(Self {
+            inner: Arc::new(self.inner.derive(engine, true)),
+        })
+    }
+
+    /// Makes `options`' context ambient on this thread until the guard is dropped:
+    /// retrieve-mode calls send it as `X-Alter-Context`. Traces nest; an inner trace
+    /// inherits the outer one's run, thread and metadata, and names it as parent agent.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when the metadata breaks its limits or uses a reserved key.
+    pub fn trace(&self, options: TraceOptions) -> Result<TraceGuard> {
+        let enclosing = crate::trace::current();
+        let config = self.inner.engine().config();
+        let agent = config.caller.as_deref().unwrap_or(&self.inner.local_agent);
+        let context = options.context(enclosing.as_deref(), agent)?;
+        Ok(TraceGuard::enter(context))
+    }
+
+    /// The actor id the backend assigned to this agent's caller, once seen.
+    pub fn actor_id(&self) -> Option<String> {
+        self.inner.engine().actor_id()
+    }
+
+    /// The backend's token-refresh retries behind the last retrieve-mode call.
+    pub fn last_retry_info(&self) -> Option<RetryInfo> {
+        self.inner.engine().last_retry_info()
+    }
+
+    /// The backend's base URL.
+    pub fn base_url(&self) -> &str {
+        self.inner.engine().config().base_url.as_str()
+    }
+
+    /// How many background uploads were dropped (queue full, or sent after close).
+    pub fn dropped_uploads(&self) -> u64 {
+        self.inner.dropped_uploads()
+    }
+
+    /// Waits for the queued audit uploads, then refuses further calls (`Closed`).
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    alter_core::__alter_shared_methods!([] []);
+    alter_core::__alter_agent_methods!([] []);
+}
