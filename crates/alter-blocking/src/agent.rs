@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use alter_core::surface::TraceOptions;
-use alter_core::types::RetryInfo;
 use alter_core::{ClientOptions, Engine, Result, Role};
 
-use crate::inner::{GetterError, Inner, TokenGetter, UrlHandler};
+use alter_core::lifecycle::UrlHandler;
+
+use crate::inner::{GetterError, Inner, TokenGetter};
 use crate::trace::TraceGuard;
 
 /// An agent's client: retrieve-mode and proxied provider calls, approvals, its own grants
@@ -90,20 +91,6 @@ impl Agent {
         Self::builder().build()
     }
 
-    /// A sibling whose every call is limited to these scopes. It shares this agent's
-    /// connections; closing this agent closes it too.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for no scopes, an empty scope, or a sibling of a sibling.
-    pub fn with_constraints<S: AsRef<str>>(&self, scopes: &[S]) -> Result<Self> {
-        self.inner.ensure_open()?;
-        let engine = self.inner.engine().with_constraints(scopes)?;
-        Ok(Self {
-            inner: Arc::new(self.inner.derive(engine, true)),
-        })
-    }
-
     /// Makes `options`' context ambient on this thread until the guard is dropped:
     /// retrieve-mode calls send it as `X-Alter-Context`. Traces nest; an inner trace
     /// inherits the outer one's run, thread and metadata, and names it as parent agent.
@@ -114,29 +101,13 @@ impl Agent {
     pub fn trace(&self, options: TraceOptions) -> Result<TraceGuard> {
         let enclosing = crate::trace::current();
         let config = self.inner.engine().config();
-        let agent = config.caller.as_deref().unwrap_or(&self.inner.local_agent);
+        let state = self.inner.state();
+        let agent = config
+            .caller
+            .as_deref()
+            .unwrap_or_else(|| state.local_agent());
         let context = options.context(enclosing.as_deref(), agent)?;
         Ok(TraceGuard::enter(context))
-    }
-
-    /// The actor id the backend assigned to this agent's caller, once seen.
-    pub fn actor_id(&self) -> Option<String> {
-        self.inner.engine().actor_id()
-    }
-
-    /// The backend's token-refresh retries behind the last retrieve-mode call.
-    pub fn last_retry_info(&self) -> Option<RetryInfo> {
-        self.inner.engine().last_retry_info()
-    }
-
-    /// The backend's base URL.
-    pub fn base_url(&self) -> &str {
-        self.inner.engine().config().base_url.as_str()
-    }
-
-    /// How many background uploads were dropped (queue full, or sent after close).
-    pub fn dropped_uploads(&self) -> u64 {
-        self.inner.dropped_uploads()
     }
 
     /// Waits for the queued audit uploads, then refuses further calls (`Closed`).
@@ -144,6 +115,7 @@ impl Agent {
         self.inner.close();
     }
 
+    alter_core::__alter_client_basics!();
     alter_core::__alter_shared_methods!([] []);
     alter_core::__alter_agent_methods!([] []);
 }

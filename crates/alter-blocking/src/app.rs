@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use alter_core::api::{GrantPages, ListGrants};
-use alter_core::types::{CallerType, GrantItem, RetryInfo};
+use alter_core::types::{CallerType, GrantItem};
 use alter_core::{ClientOptions, Engine, Result, Role};
 
 use crate::agent::Agent;
-use crate::inner::{GetterError, Inner, TokenGetter, UrlHandler};
+use alter_core::lifecycle::UrlHandler;
+
+use crate::inner::{GetterError, Inner, TokenGetter};
 
 /// The operator's client: everything an app with a root (`rk`) key may do, including
 /// managing agents and acting as one of them.
@@ -102,20 +104,6 @@ impl App {
         Self::builder().build()
     }
 
-    /// A sibling whose every call is limited to these scopes (macaroon-style attenuation).
-    /// It shares this app's connections; closing this app closes it too.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for no scopes, an empty scope, or a sibling of a sibling.
-    pub fn with_constraints<S: AsRef<str>>(&self, scopes: &[S]) -> Result<Self> {
-        self.inner.ensure_open()?;
-        let engine = self.inner.engine().with_constraints(scopes)?;
-        Ok(Self {
-            inner: Arc::new(self.inner.derive(engine, true)),
-        })
-    }
-
     /// An [`Agent`] that acts as the agent `agent_id` with this app's key (impersonation).
     /// It has no token getter.
     ///
@@ -123,7 +111,7 @@ impl App {
     ///
     /// `InvalidInput` when `agent_id` is not a UUID; `Closed` after [`App::close`].
     pub fn get_agent(&self, agent_id: &str) -> Result<Agent> {
-        self.inner.ensure_open()?;
+        self.inner.state().ensure_open()?;
         let config = self.inner.engine().config().impersonating(agent_id)?;
         let engine = Engine::new(config, Arc::new(crate::entropy::OsEntropy))?;
         Ok(Agent {
@@ -139,32 +127,13 @@ impl App {
         }
     }
 
-    /// The actor id the backend assigned to this app's caller, once seen.
-    pub fn actor_id(&self) -> Option<String> {
-        self.inner.engine().actor_id()
-    }
-
-    /// The backend's token-refresh retries behind the last retrieve-mode call.
-    pub fn last_retry_info(&self) -> Option<RetryInfo> {
-        self.inner.engine().last_retry_info()
-    }
-
-    /// The backend's base URL.
-    pub fn base_url(&self) -> &str {
-        self.inner.engine().config().base_url.as_str()
-    }
-
-    /// How many background uploads were dropped (queue full, or sent after close).
-    pub fn dropped_uploads(&self) -> u64 {
-        self.inner.dropped_uploads()
-    }
-
     /// Waits for the queued audit uploads, then refuses further calls (`Closed`).
     /// Siblings and impersonated agents are closed too.
     pub fn close(&self) {
         self.inner.close();
     }
 
+    alter_core::__alter_client_basics!();
     alter_core::__alter_shared_methods!([] []);
     alter_core::__alter_app_methods!([] []);
 }

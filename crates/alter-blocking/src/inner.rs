@@ -1,12 +1,12 @@
 //! What every blocking client shares: the engine, the HTTP stack, the upload worker, the
 //! user-token getter, and the driver loop that runs the engine's operations.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use alter_core::lifecycle::{ClientState, UrlHandler, accept_getter_answer};
 use alter_core::types::Secret;
-use alter_core::{Engine, Error, Now, Operation, Result, Step};
+use alter_core::{Engine, Now, Operation, Result, Step};
 
 use crate::transport::Transport;
 use crate::uploader::Uploader;
@@ -18,32 +18,21 @@ pub type GetterError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type TokenGetter =
     Arc<dyn Fn() -> std::result::Result<String, GetterError> + Send + Sync>;
 
-/// Hands a sign-in or connect URL to the user.
-pub(crate) type UrlHandler = Arc<dyn Fn(&str, &str) + Send + Sync>;
-
 /// The state behind an `App` or `Agent`.
 pub(crate) struct Inner {
     engine: Arc<Engine>,
     transport: Transport,
     uploader: Arc<Uploader>,
     token_getter: Option<TokenGetter>,
-    installed_token: Arc<Mutex<Option<Secret>>>,
-    url_handler: Option<UrlHandler>,
-    /// Closing the client this one was derived from closes this one too.
-    parent_closed: Arc<AtomicBool>,
-    closed: Arc<AtomicBool>,
-    /// The agent name traces use when the client has no caller.
-    pub(crate) local_agent: String,
+    state: ClientState,
 }
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inner")
-            .field("base_url", &self.engine.config().base_url.as_str())
-            .field("caller", &self.engine.config().caller)
-            .field("constraints", &self.engine.constraints())
+            .field("engine", &self.engine)
             .field("has_token_getter", &self.token_getter.is_some())
-            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -56,46 +45,34 @@ impl Inner {
     ) -> Self {
         let transport = Transport::new(engine.config().timeout);
         let uploader = Arc::new(Uploader::start(transport.clone()));
-        let local_agent = alter_core::surface::local_agent_name(crate::entropy::random_16());
+        let state = ClientState::new(url_handler, crate::entropy::random_16());
         Self {
             engine,
             transport,
             uploader,
             token_getter,
-            installed_token: Arc::new(Mutex::new(None)),
-            url_handler,
-            parent_closed: Arc::new(AtomicBool::new(false)),
-            closed: Arc::new(AtomicBool::new(false)),
-            local_agent,
+            state,
         }
     }
 
     /// A client on another engine that shares this one's connections, uploads and
-    /// lifetime (constrained siblings, impersonated agents).
+    /// lifetime (constrained siblings keep the token getter; impersonated agents do not).
     pub(crate) fn derive(&self, engine: Arc<Engine>, keep_token_getter: bool) -> Self {
         Self {
             engine,
             transport: self.transport.clone(),
             uploader: Arc::clone(&self.uploader),
-            token_getter: if keep_token_getter {
-                self.token_getter.clone()
-            } else {
-                None
-            },
-            installed_token: if keep_token_getter {
-                Arc::clone(&self.installed_token)
-            } else {
-                Arc::new(Mutex::new(None))
-            },
-            url_handler: self.url_handler.clone(),
-            parent_closed: Arc::clone(&self.closed),
-            closed: Arc::new(AtomicBool::new(false)),
-            local_agent: self.local_agent.clone(),
+            token_getter: self.token_getter.clone().filter(|_| keep_token_getter),
+            state: self.state.derive(keep_token_getter),
         }
     }
 
     pub(crate) fn engine(&self) -> &Arc<Engine> {
         &self.engine
+    }
+
+    pub(crate) fn state(&self) -> &ClientState {
+        &self.state
     }
 
     /// Runs an operation to its end: the one driver loop of this frontend.
@@ -122,52 +99,22 @@ impl Inner {
 
     /// The end user's token: the one `authenticate` installed, else the getter's answer.
     pub(crate) fn user_token(&self) -> Result<Option<Secret>> {
-        let installed = self
-            .installed_token
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if installed.is_some() {
-            return Ok(installed);
+        if let Some(token) = self.state.installed_token() {
+            return Ok(Some(token));
         }
-        let Some(getter) = &self.token_getter else {
-            return Ok(None);
-        };
-        match getter() {
-            Ok(token) if !token.trim().is_empty() => Ok(Some(Secret::new(token))),
-            Ok(_) => Err(Error::sdk("the user token getter returned an empty token")),
-            Err(error) => Err(Error::sdk(format!("the user token getter failed: {error}"))),
-        }
-    }
-
-    pub(crate) fn install_user_token(&self, token: Secret) {
-        *self
-            .installed_token
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(token);
+        self.token_getter
+            .as_ref()
+            .map(|getter| accept_getter_answer(getter()))
+            .transpose()
     }
 
     pub(crate) fn ambient_context(&self) -> Option<Vec<(String, String)>> {
         crate::trace::current()
     }
 
-    pub(crate) fn show_url(&self, what: &str, url: &str) {
-        match &self.url_handler {
-            Some(handler) => handler(what, url),
-            None => eprintln!("Open this URL to finish the {what}: {url}"),
-        }
-    }
-
-    pub(crate) fn ensure_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) || self.parent_closed.load(Ordering::Acquire) {
-            return Err(Error::closed());
-        }
-        Ok(())
-    }
-
     /// Marks the client closed and waits for the queued uploads.
     pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.state.close();
         self.uploader.flush_and_stop();
     }
 

@@ -30,6 +30,7 @@ pub mod engine;
 pub mod error;
 pub mod io;
 pub mod json;
+pub mod lifecycle;
 pub mod options;
 pub mod poll;
 pub mod retrieve;

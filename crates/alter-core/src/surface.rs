@@ -9,9 +9,8 @@
 //! - `[async] fn run<O: Operation>(&self, op: O) -> Result<O::Output>`: the driver loop;
 //! - `[async] fn user_token(&self) -> Result<Option<Secret>>`: the token getter's answer;
 //! - `fn ambient_context(&self) -> Option<Vec<(String, String)>>`: the trace context;
-//! - `fn show_url(&self, what: &str, url: &str)`: hands a sign-in or connect URL to the user;
-//! - `fn ensure_open(&self) -> Result<()>`: fails once the client is closed;
-//! - `fn install_user_token(&self, token: Secret)`: the token `authenticate` obtained.
+//! - `fn state(&self) -> &ClientState`: closing, installed token, URL handler
+//!   ([`crate::lifecycle::ClientState`]).
 
 /// Options of `await_approval`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +85,7 @@ macro_rules! __alter_shared_methods {
             &self,
             mut request: $crate::api::RetrieveRequest,
         ) -> $crate::Result<$crate::api::ProviderResponse> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             if request.context.is_none() {
                 request.context = self.inner.ambient_context();
             }
@@ -108,7 +107,7 @@ macro_rules! __alter_shared_methods {
             &self,
             request: $crate::api::ProxyRequest,
         ) -> $crate::Result<$crate::api::ProxyOutcome> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().proxy_request(request)?;
             self.inner.run(op)$($await)*
         }
@@ -122,7 +121,7 @@ macro_rules! __alter_shared_methods {
             &self,
             approval_id: &str,
         ) -> $crate::Result<$crate::types::ApprovalStatus> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().get_approval_status(approval_id)?;
             self.inner.run(op)$($await)*
         }
@@ -140,7 +139,7 @@ macro_rules! __alter_shared_methods {
             approval_id: &str,
             options: $crate::surface::AwaitOptions,
         ) -> $crate::Result<$crate::types::ApprovalResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = $crate::poll::AwaitApproval::new(
                 self.inner.engine(),
                 approval_id,
@@ -159,7 +158,7 @@ macro_rules! __alter_shared_methods {
             &self,
             params: $crate::api::ConnectSessionParams,
         ) -> $crate::Result<$crate::types::ConnectSession> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let token = self.inner.user_token()$($await)*?;
             let op = self.inner.engine().create_connect_session(params, token.as_ref())?;
             self.inner.run(op)$($await)*
@@ -177,7 +176,7 @@ macro_rules! __alter_shared_methods {
             options: $crate::surface::ConnectOptions,
         ) -> $crate::Result<Vec<$crate::types::ConnectResult>> {
             let session = self.create_connect_session(options.session)$($await)*?;
-            self.inner.show_url("connect", &session.connect_url);
+            self.inner.state().show_url("connect", &session.connect_url);
             let op = $crate::poll::AwaitConnect::new(
                 self.inner.engine(),
                 session.session_token,
@@ -196,7 +195,7 @@ macro_rules! __alter_shared_methods {
             &self,
             params: $crate::api::DeriveKey,
         ) -> $crate::Result<$crate::types::MintedKey> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().keys_derive(params)?;
             self.inner.run(op)$($await)*
         }
@@ -211,7 +210,7 @@ macro_rules! __alter_shared_methods {
             key_id: &str,
             overlap_days: u32,
         ) -> $crate::Result<$crate::types::MintedKey> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().keys_rotate(key_id, overlap_days)?;
             self.inner.run(op)$($await)*
         }
@@ -226,7 +225,7 @@ macro_rules! __alter_shared_methods {
             key_id: &str,
             force: bool,
         ) -> $crate::Result<$crate::types::ApiKeyInfo> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().keys_revoke(key_id, force)?;
             self.inner.run(op)$($await)*
         }
@@ -237,7 +236,7 @@ macro_rules! __alter_shared_methods {
         ///
         /// Backend errors; `Network` / `Timeout`.
         pub $($async)* fn list_scopes(&self) -> $crate::Result<$crate::types::ScopeCatalog> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             self.inner.run(self.inner.engine().scopes_list())$($await)*
         }
     };
@@ -257,7 +256,7 @@ macro_rules! __alter_app_methods {
             &self,
             params: $crate::api::ListGrants,
         ) -> $crate::Result<$crate::types::UnifiedGrantListResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let token = self.inner.user_token()$($await)*?;
             let op = self.inner.engine().list_grants(params, token.as_ref())?;
             self.inner.run(op)$($await)*
@@ -274,7 +273,7 @@ macro_rules! __alter_app_methods {
             grant_id: &str,
             reason: Option<&str>,
         ) -> $crate::Result<$crate::types::RevokeGrantResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let token = self.inner.user_token()$($await)*?;
             let op = self.inner.engine().revoke_grant(grant_id, reason, token.as_ref())?;
             self.inner.run(op)$($await)*
@@ -290,7 +289,7 @@ macro_rules! __alter_app_methods {
             grant_id: &str,
             agent_id: &str,
         ) -> $crate::Result<()> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().revoke_delegation(grant_id, Some(agent_id))?;
             self.inner.run(op)$($await)*
         }
@@ -306,7 +305,7 @@ macro_rules! __alter_app_methods {
             principal: &$crate::types::Principal,
             grant_policy: Option<&$crate::types::GrantPolicyInput>,
         ) -> $crate::Result<$crate::types::CreateGrantResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().create_managed_secret_grant(
                 managed_secret_id,
                 principal,
@@ -324,7 +323,7 @@ macro_rules! __alter_app_methods {
             &self,
             params: $crate::api::ManagedSecretConnectParams,
         ) -> $crate::Result<$crate::types::ManagedSecretConnectSession> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().create_managed_secret_connect_session(params)?;
             self.inner.run(op)$($await)*
         }
@@ -332,7 +331,7 @@ macro_rules! __alter_app_methods {
         /// Checks an end user's token; its subject, or `None` when it is not valid (or
         /// could not be checked). Never an error.
         pub $($async)* fn verify_user_token(&self, token: &str) -> Option<String> {
-            if self.inner.ensure_open().is_err() {
+            if self.inner.state().ensure_open().is_err() {
                 return None;
             }
             let op = self.inner.engine().verify_user_token(token)?;
@@ -349,7 +348,7 @@ macro_rules! __alter_app_methods {
             &self,
             params: $crate::api::CreateAgent,
         ) -> $crate::Result<$crate::types::AgentCreateResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_create(params)?;
             self.inner.run(op)$($await)*
         }
@@ -363,7 +362,7 @@ macro_rules! __alter_app_methods {
             &self,
             params: $crate::api::ListAgents,
         ) -> $crate::Result<$crate::types::AgentListResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_list(params)?;
             self.inner.run(op)$($await)*
         }
@@ -377,7 +376,7 @@ macro_rules! __alter_app_methods {
             &self,
             agent_id: &str,
         ) -> $crate::Result<$crate::types::AgentInfo> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_get(agent_id)?;
             self.inner.run(op)$($await)*
         }
@@ -391,7 +390,7 @@ macro_rules! __alter_app_methods {
             &self,
             name: &str,
         ) -> $crate::Result<Option<$crate::types::AgentInfo>> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_get_by_name(name)?;
             self.inner.run(op)$($await)*
         }
@@ -406,7 +405,7 @@ macro_rules! __alter_app_methods {
             agent_id: &str,
             params: $crate::api::UpdateAgent,
         ) -> $crate::Result<$crate::types::AgentInfo> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_update(agent_id, params)?;
             self.inner.run(op)$($await)*
         }
@@ -420,7 +419,7 @@ macro_rules! __alter_app_methods {
             &self,
             agent_id: &str,
         ) -> $crate::Result<$crate::types::AgentInfo> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_delete(agent_id)?;
             self.inner.run(op)$($await)*
         }
@@ -434,7 +433,7 @@ macro_rules! __alter_app_methods {
             &self,
             agent_id: &str,
         ) -> $crate::Result<$crate::types::AgentKeyMintResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_mint_key(agent_id)?;
             self.inner.run(op)$($await)*
         }
@@ -448,7 +447,7 @@ macro_rules! __alter_app_methods {
             &self,
             agent_id: &str,
         ) -> $crate::Result<$crate::types::AgentKeyList> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_list_keys(agent_id)?;
             self.inner.run(op)$($await)*
         }
@@ -463,7 +462,7 @@ macro_rules! __alter_app_methods {
             agent_id: &str,
             key_id: &str,
         ) -> $crate::Result<$crate::types::AgentKey> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_deprecate_key(agent_id, key_id)?;
             self.inner.run(op)$($await)*
         }
@@ -478,7 +477,7 @@ macro_rules! __alter_app_methods {
             agent_id: &str,
             key_id: &str,
         ) -> $crate::Result<$crate::types::AgentKey> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_undeprecate_key(agent_id, key_id)?;
             self.inner.run(op)$($await)*
         }
@@ -494,7 +493,7 @@ macro_rules! __alter_app_methods {
             key_id: &str,
             force: bool,
         ) -> $crate::Result<$crate::types::AgentKey> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().agents_revoke_key(agent_id, key_id, force)?;
             self.inner.run(op)$($await)*
         }
@@ -511,16 +510,16 @@ macro_rules! __alter_app_methods {
             &self,
             timeout: std::time::Duration,
         ) -> $crate::Result<$crate::types::AuthResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let session = self.inner.run(self.inner.engine().create_auth_session())$($await)*?;
-            self.inner.show_url("sign-in", &session.auth_url);
+            self.inner.state().show_url("sign-in", &session.auth_url);
             let op = $crate::poll::AwaitSignIn::new(
                 self.inner.engine(),
                 session.session_token,
                 timeout,
             );
             let result = self.inner.run(op)$($await)*?;
-            self.inner.install_user_token(result.user_token.clone());
+            self.inner.state().install_token(result.user_token.clone());
             Ok(result)
         }
     };
@@ -541,7 +540,7 @@ macro_rules! __alter_agent_methods {
             &self,
             params: $crate::api::ListGrants,
         ) -> $crate::Result<$crate::types::UnifiedGrantListResult> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             if params.provider_id.is_some() {
                 return Err($crate::Error::invalid_input(
                     "an agent's grant list cannot be filtered by provider",
@@ -557,7 +556,7 @@ macro_rules! __alter_agent_methods {
         ///
         /// `PolicyViolation` (`agent_key_required`) with an app key; backend errors.
         pub $($async)* fn revoke_delegation(&self, grant_id: &str) -> $crate::Result<()> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             let op = self.inner.engine().revoke_delegation(grant_id, None)?;
             self.inner.run(op)$($await)*
         }
@@ -568,7 +567,7 @@ macro_rules! __alter_agent_methods {
         ///
         /// `MeRequiresAgentKey` with an app key; other agent errors.
         pub $($async)* fn me(&self) -> $crate::Result<$crate::types::AgentInfo> {
-            self.inner.ensure_open()?;
+            self.inner.state().ensure_open()?;
             self.inner.run(self.inner.engine().agents_me())$($await)*
         }
     };
@@ -697,6 +696,49 @@ macro_rules! __alter_option_setters {
         pub fn url_handler(mut self, handler: impl Fn(&str, &str) + Send + Sync + 'static) -> Self {
             self.url_handler = Some(std::sync::Arc::new(handler));
             self
+        }
+    };
+}
+
+/// Expands to the plain (never async) accessors both clients of both frontends have.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __alter_client_basics {
+    () => {
+        /// A sibling whose every call is limited to these scopes (macaroon-style
+        /// attenuation). It shares this client's connections; closing this client closes
+        /// it too.
+        ///
+        /// # Errors
+        ///
+        /// `InvalidInput` for no scopes, an empty scope, or a sibling of a sibling;
+        /// `Closed` after `close`.
+        pub fn with_constraints<S: AsRef<str>>(&self, scopes: &[S]) -> $crate::Result<Self> {
+            self.inner.state().ensure_open()?;
+            let engine = self.inner.engine().with_constraints(scopes)?;
+            Ok(Self {
+                inner: std::sync::Arc::new(self.inner.derive(engine, true)),
+            })
+        }
+
+        /// The actor id the backend assigned to this client's caller, once seen.
+        pub fn actor_id(&self) -> Option<String> {
+            self.inner.engine().actor_id()
+        }
+
+        /// The backend's token-refresh retries behind the last retrieve-mode call.
+        pub fn last_retry_info(&self) -> Option<$crate::types::RetryInfo> {
+            self.inner.engine().last_retry_info()
+        }
+
+        /// The backend's base URL.
+        pub fn base_url(&self) -> &str {
+            self.inner.engine().config().base_url.as_str()
+        }
+
+        /// How many background uploads were dropped (queue full, or sent after close).
+        pub fn dropped_uploads(&self) -> u64 {
+            self.inner.dropped_uploads()
         }
     };
 }
