@@ -204,11 +204,23 @@ enum Phase {
     Finishing,
 }
 
+/// A provider request ready to send, and what its audit row needs to know about it.
+struct Built {
+    request: HttpRequest,
+    /// Names of the headers that carry the credential.
+    credential_headers: Vec<String>,
+    /// The headers the audit row may list: all of them but the `Content-Type` added for a
+    /// JSON body, which the reference client leaves to its HTTP library and so never lists
+    /// (PROTOCOL.md §6.8). A SigV4 request lists it: there it is set with the signed headers.
+    listed_headers: Vec<(String, String)>,
+}
+
 /// What the provider call needs once its answer is in.
 struct InFlight {
     token: TokenResponse,
     sent_at: Instant,
-    sent_headers: Vec<(String, String)>,
+    /// The headers the audit row may list (see [`Built`]).
+    listed_headers: Vec<(String, String)>,
     credential_headers: Vec<String>,
 }
 
@@ -382,7 +394,11 @@ impl Retrieve {
         self.engine.set_last_retry_info(token.retry_info());
 
         match self.provider_request(&token, now) {
-            Ok((request, credential_headers)) => {
+            Ok(Built {
+                request,
+                credential_headers,
+                listed_headers,
+            }) => {
                 tracing::debug!(
                     method = request.method.as_str(),
                     path = request
@@ -392,11 +408,10 @@ impl Retrieve {
                         .unwrap_or_default(),
                     "alter provider call"
                 );
-                let sent_headers = request.headers.clone();
                 self.phase = Phase::Provider(Box::new(InFlight {
                     token,
                     sent_at: now.monotonic,
-                    sent_headers,
+                    listed_headers,
                     credential_headers,
                 }));
                 Step::Send(request)
@@ -405,13 +420,8 @@ impl Retrieve {
         }
     }
 
-    /// The provider request with the credential injected, and the names of the headers
-    /// that carry it.
-    fn provider_request(
-        &self,
-        token: &TokenResponse,
-        now: Now,
-    ) -> Result<(HttpRequest, Vec<String>)> {
+    /// The provider request with the credential injected.
+    fn provider_request(&self, token: &TokenResponse, now: Now) -> Result<Built> {
         let credential = credential_of(token);
         let user_agent = &self.engine.config().user_agent;
         let method = self.request.method.as_str();
@@ -432,13 +442,17 @@ impl Retrieve {
                 &call,
                 now.wall,
             )?;
-            let request = provider_http(method, plan.url, plan.headers, plan.body);
-            return Ok((request, plan.credential_headers));
+            return Ok(Built {
+                listed_headers: plan.headers.clone(),
+                request: provider_http(method, plan.url, plan.headers, plan.body),
+                credential_headers: plan.credential_headers,
+            });
         }
 
         let plan = injection::plan_injection(&credential, &self.request.extra_headers, user_agent)?;
         let params = with_injected_params(&self.request.query_params, &plan.query_params);
         let url = append_query(&self.url, &params);
+        let listed_headers = plan.headers.clone();
         let mut headers = plan.headers;
         let body = match self.request.provider_body() {
             ProviderBody::Empty => Vec::new(),
@@ -450,10 +464,11 @@ impl Retrieve {
                 serde_json::to_vec(value).map_err(|e| Error::invalid_input(e.to_string()))?
             }
         };
-        Ok((
-            provider_http(method, url, headers, body),
-            plan.credential_headers,
-        ))
+        Ok(Built {
+            request: provider_http(method, url, headers, body),
+            credential_headers: plan.credential_headers,
+            listed_headers,
+        })
     }
 
     fn after_provider(&mut self, response: HttpResponse, now: Now) -> Step<ProviderResponse> {
@@ -475,7 +490,7 @@ impl Retrieve {
             method: self.request.method.as_str(),
             url: &self.url,
             request_headers: Some(audit::request_headers(
-                &flight.sent_headers,
+                &flight.listed_headers,
                 &flight.credential_headers,
             )),
             request_body: audit::request_body(self.request.provider_body()),
@@ -612,7 +627,7 @@ impl Retrieve {
             method: self.request.method.as_str(),
             url: &self.url,
             request_headers: Some(audit::request_headers(
-                &flight.sent_headers,
+                &flight.listed_headers,
                 &flight.credential_headers,
             )),
             request_body: audit::request_body(self.request.provider_body()),
