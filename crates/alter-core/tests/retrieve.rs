@@ -538,6 +538,11 @@ fn a_sigv4_json_body_is_sent_as_hashed_and_audited_without_credentials() {
             "{name}"
         );
     }
+    // As in the reference row of `app.request.sigv4`: the SigV4 request lists its JSON type.
+    assert_eq!(
+        audited.get("Content-Type"),
+        Some(&json!("application/json"))
+    );
 }
 
 #[test]
@@ -622,6 +627,34 @@ fn the_audit_row_leaves_out_the_content_type_the_sdk_adds_for_json() {
     assert_eq!(
         row["request_headers"],
         json!({"User-Agent": DEFAULT_USER_AGENT})
+    );
+}
+
+#[test]
+fn the_audit_row_lists_a_content_type_the_caller_set_for_json() {
+    let mut request = RetrieveRequest::grant("POST", URL, GRANT);
+    request.json = Some(json!({"a": 1}));
+    request.extra_headers = vec![("content-type".into(), "application/vnd.api+json".into())];
+
+    let run = drive(
+        op(&engine(), request),
+        &mut Clock::new(),
+        [bearer(), Answer::status(200)],
+    );
+
+    let provider = run.provider_request();
+    assert_eq!(header(provider, "Content-Type"), "application/vnd.api+json");
+    assert_eq!(
+        provider
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        audit_row(&run)["request_headers"],
+        json!({"content-type": "application/vnd.api+json", "User-Agent": DEFAULT_USER_AGENT})
     );
 }
 
