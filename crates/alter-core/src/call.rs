@@ -82,10 +82,9 @@ impl<T> Call<T> {
         Step::Send(self.engine.sign(&self.request, now))
     }
 
+    /// Ends the call with this answer. Its attempt is already counted: `on_status` records
+    /// every answer, success or failure, before the call gives up.
     fn finish(&mut self, response: HttpResponse) -> Step<T> {
-        if let Some(retry) = &mut self.retry {
-            retry.on_success();
-        }
         if self.cache_actor_id {
             self.engine.observe_actor_id(&response);
         }
