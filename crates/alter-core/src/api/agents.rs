@@ -6,7 +6,7 @@ use alter_types::{AgentCreateResult, AgentInfo, AgentKey, AgentKeyList, AgentKey
 use alter_types::{AgentListResult, AgentType};
 use serde_json::Value;
 
-use super::{Object, agents, body, check_limit, require};
+use super::{Object, agents, body, check_limit, require, require_id};
 use crate::call::Call;
 use crate::engine::{ApiPath, BackendCall, Engine, check_header_value};
 use crate::error::{Error, Result};
@@ -157,7 +157,7 @@ impl Engine {
     ///
     /// `InvalidInput` for an empty id.
     pub fn agents_get(self: &Arc<Self>, agent_id: &str) -> Result<Call<AgentInfo>> {
-        require("agent_id", agent_id)?;
+        require_id("agent_id", agent_id)?;
         Ok(self.agents_read(
             ApiPath::new("/sdk/agents").param(agent_id),
             Box::new(agents),
@@ -192,7 +192,7 @@ impl Engine {
         agent_id: &str,
         params: UpdateAgent,
     ) -> Result<Call<AgentInfo>> {
-        require("agent_id", agent_id)?;
+        require_id("agent_id", agent_id)?;
 
         let mut object = Object::new();
         if let Some(display_name) = params.display_name {
@@ -218,7 +218,7 @@ impl Engine {
     ///
     /// `InvalidInput` for an empty id.
     pub fn agents_delete(self: &Arc<Self>, agent_id: &str) -> Result<Call<AgentInfo>> {
-        require("agent_id", agent_id)?;
+        require_id("agent_id", agent_id)?;
         let path = ApiPath::new("/sdk/agents").param(agent_id);
         Ok(self.agents_write("DELETE", path, None, Box::new(agents)))
     }
@@ -229,7 +229,7 @@ impl Engine {
     ///
     /// `InvalidInput` for an empty id.
     pub fn agents_mint_key(self: &Arc<Self>, agent_id: &str) -> Result<Call<AgentKeyMintResult>> {
-        require("agent_id", agent_id)?;
+        require_id("agent_id", agent_id)?;
         let path = ApiPath::new("/sdk/agents").param(agent_id).then("/keys");
         Ok(self.agents_write("POST", path, Some(b"{}".to_vec()), Box::new(agents)))
     }
@@ -240,7 +240,7 @@ impl Engine {
     ///
     /// `InvalidInput` for an empty id.
     pub fn agents_list_keys(self: &Arc<Self>, agent_id: &str) -> Result<Call<AgentKeyList>> {
-        require("agent_id", agent_id)?;
+        require_id("agent_id", agent_id)?;
         let path = ApiPath::new("/sdk/agents").param(agent_id).then("/keys");
         Ok(self.agents_read(path, Box::new(agents)))
     }
@@ -282,8 +282,8 @@ impl Engine {
         key_id: &str,
         force: bool,
     ) -> Result<Call<AgentKey>> {
-        require("agent_id", agent_id)?;
-        require("key_id", key_id)?;
+        require_id("agent_id", agent_id)?;
+        require_id("key_id", key_id)?;
 
         let mut path = ApiPath::new("/sdk/agents")
             .param(agent_id)
@@ -306,8 +306,8 @@ impl Engine {
         key_id: &str,
         action: &str,
     ) -> Result<Call<AgentKey>> {
-        require("agent_id", agent_id)?;
-        require("key_id", key_id)?;
+        require_id("agent_id", agent_id)?;
+        require_id("key_id", key_id)?;
 
         let path = ApiPath::new("/sdk/agents")
             .param(agent_id)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use alter_types::UnifiedGrantListResult;
 use alter_types::{CreateGrantResult, GrantPolicyInput, Principal, RevokeGrantResult, Secret};
 
-use super::{Object, body, check_limit, generic, generic_unit, require};
+use super::{Object, body, check_limit, generic, generic_unit, require, require_id};
 use crate::call::Call;
 use crate::engine::{ApiPath, BackendCall, Engine};
 use crate::error::{Error, Result};
@@ -91,7 +91,7 @@ impl Engine {
         reason: Option<&str>,
         user_token: Option<&Secret>,
     ) -> Result<Call<RevokeGrantResult>> {
-        require("grant_id", grant_id)?;
+        require_id("grant_id", grant_id)?;
 
         let mut object = Object::new();
         if let Some(reason) = reason {
@@ -124,14 +124,14 @@ impl Engine {
         grant_id: &str,
         agent_id: Option<&str>,
     ) -> Result<Call<()>> {
-        require("grant_id", grant_id)?;
+        require_id("grant_id", grant_id)?;
 
         let path = ApiPath::new("/sdk/grants")
             .param(grant_id)
             .then("/delegations");
         let path = match agent_id {
             Some(agent_id) => {
-                require("agent_id", agent_id)?;
+                require_id("agent_id", agent_id)?;
                 path.param(agent_id)
             }
             None => path.then("/me"),
@@ -158,7 +158,7 @@ impl Engine {
         principal: &Principal,
         grant_policy: Option<&GrantPolicyInput>,
     ) -> Result<Call<CreateGrantResult>> {
-        require("managed_secret_id", managed_secret_id)?;
+        require_id("managed_secret_id", managed_secret_id)?;
 
         let mut object = Object::new();
         object.insert("principal".into(), to_value(principal)?);

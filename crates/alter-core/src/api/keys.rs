@@ -6,7 +6,7 @@ use std::sync::Arc;
 use alter_types::{ApiKeyInfo, MintedKey, ScopeCatalog};
 use serde_json::Value;
 
-use super::{Object, body, generic, require};
+use super::{Object, body, generic, require_id};
 use crate::call::Call;
 use crate::engine::{ApiPath, BackendCall, Engine};
 use crate::error::{Error, Result};
@@ -94,7 +94,7 @@ impl Engine {
         key_id: &str,
         overlap_days: u32,
     ) -> Result<Call<MintedKey>> {
-        require("key_id", key_id)?;
+        require_id("key_id", key_id)?;
         if overlap_days > 30 {
             return Err(Error::invalid_input(
                 "overlap_days must be between 0 and 30",
@@ -120,7 +120,7 @@ impl Engine {
     ///
     /// `InvalidInput` for an empty key id.
     pub fn keys_revoke(self: &Arc<Self>, key_id: &str, force: bool) -> Result<Call<ApiKeyInfo>> {
-        require("key_id", key_id)?;
+        require_id("key_id", key_id)?;
 
         let mut path = ApiPath::new("/sdk/keys").param(key_id);
         if force {

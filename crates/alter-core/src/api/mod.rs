@@ -1,7 +1,7 @@
 //! Request builders for every backend endpoint (PROTOCOL.md §5).
 //!
 //! Each constructor validates its input before any IO (`Error::InvalidInput` or
-//! `Error::Sdk`, as the reference client does) and returns a [`Call`] or a polling
+//! `Error::Sdk`, as the reference client does) and returns a [`Call`](crate::call::Call) or a polling
 //! operation that a frontend drives. Parameter structs are shared by both frontends.
 
 mod agents;
@@ -75,6 +75,18 @@ pub(crate) fn agents<T: DeserializeOwned>(response: HttpResponse) -> Result<T> {
 pub(crate) fn require(what: &str, value: &str) -> Result<()> {
     if value.is_empty() {
         return Err(Error::invalid_input(format!("{what} must not be empty")));
+    }
+    Ok(())
+}
+
+/// Rejects an id that cannot be a path segment: empty, or `.` / `..`, which HTTP stacks
+/// resolve against the parent segment (so `keys/..` would reach another route).
+pub(crate) fn require_id(what: &str, value: &str) -> Result<()> {
+    require(what, value)?;
+    if value == "." || value == ".." {
+        return Err(Error::invalid_input(format!(
+            "{what} cannot be '.' or '..'"
+        )));
     }
     Ok(())
 }

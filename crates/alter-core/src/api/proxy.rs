@@ -6,7 +6,7 @@ use std::sync::Arc;
 use alter_types::{ApprovalResult, ApprovalStatus, HttpMethod, PendingApproval};
 use serde_json::Value;
 
-use super::{Object, body, decode, require};
+use super::{Object, body, decode, require, require_id};
 use crate::call::Call;
 use crate::classify::{classify_approval_status, classify_proxy};
 use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header_value};
@@ -89,7 +89,7 @@ impl Engine {
     /// `InvalidInput` for an empty grant id or URL, a JSON `null` body, a forbidden header
     /// name, or a header with CR, LF or NUL.
     pub fn proxy_request(self: &Arc<Self>, request: ProxyRequest) -> Result<Call<ProxyOutcome>> {
-        require("grant_id", &request.grant_id)?;
+        require_id("grant_id", &request.grant_id)?;
         require("url", &request.url)?;
         if request.json_body == Some(Value::Null) {
             return Err(Error::invalid_input("json_body cannot be JSON null"));
@@ -151,7 +151,7 @@ impl Engine {
         self: &Arc<Self>,
         approval_id: &str,
     ) -> Result<Call<ApprovalStatus>> {
-        require("approval_id", approval_id)?;
+        require_id("approval_id", approval_id)?;
 
         let path = ApiPath::new("/sdk/approvals").param(approval_id);
         let route = path.wire().to_owned();
@@ -178,7 +178,7 @@ impl Engine {
         self: &Arc<Self>,
         approval_id: &str,
     ) -> Result<Call<ApprovalResult>> {
-        require("approval_id", approval_id)?;
+        require_id("approval_id", approval_id)?;
 
         let path = ApiPath::new("/sdk/approvals")
             .param(approval_id)

@@ -10,7 +10,7 @@ use std::time::Instant;
 use alter_types::{HttpMethod, RetryInfo, Secret, TokenResponse};
 use serde_json::Value;
 
-use super::{Object, body, generic, require};
+use super::{Object, body, generic, require, require_id};
 use crate::call::Call;
 use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header_value};
 use crate::error::{Details, Error, ProviderFailure, Result};
@@ -308,7 +308,7 @@ fn token_body(
     let mut object = Object::new();
     match &request.target {
         GrantTarget::Grant(grant_id) => {
-            require("grant_id", grant_id)?;
+            require_id("grant_id", grant_id)?;
             object.insert("grant_id".into(), grant_id.as_str().into());
             object.insert(
                 "reason".into(),
@@ -653,6 +653,12 @@ impl Retrieve {
         challenge: &InsufficientScopeChallenge,
         now: Now,
     ) {
+        // The grant id comes from the backend; one that cannot be a path segment gets no
+        // report rather than a request to another route.
+        if require_id("grant_id", &token.grant_id).is_err() {
+            tracing::debug!("scope-mismatch report not sent: unusable grant id");
+            return;
+        }
         let object = audit::scope_mismatch_report(challenge, &self.url, self.engine.random_16());
         let path = ApiPath::new("/sdk/grants")
             .param(&token.grant_id)
