@@ -4,11 +4,14 @@
 //! cargo xtask ci                          every check a change must pass
 //! cargo xtask conformance signing <FILE>   replay HMAC signing vectors
 //! cargo xtask conformance requests <FILE>  replay recorded calls through the core
+//! cargo xtask conformance requests <FILE> --client async|blocking
+//!                                          ... through a real frontend and loopback HTTP
 //! ```
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use xtask::conformance::requests::Frontend;
 use xtask::conformance::{self, Report};
 
 const USAGE: &str = "\
@@ -17,7 +20,8 @@ usage: cargo xtask <command>
 commands:
   ci                           fmt, clippy, tests, docs, sans-IO check, cargo-deny
   conformance signing <FILE>   check HMAC signing vectors (fixtures/conformance/signing.json)
-  conformance requests <FILE>  replay recorded calls through the core (fixtures/conformance/requests.json)";
+  conformance requests <FILE>  replay recorded calls through the core (fixtures/conformance/requests.json)
+      [--client async|blocking]  ... through that real frontend, its HTTP stack and a loopback server";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +37,16 @@ fn main() -> ExitCode {
         },
         ["conformance", "signing", file] => report(conformance::signing::run(Path::new(file))),
         ["conformance", "requests", file] => conformance::requests::run_and_print(Path::new(file)),
+        ["conformance", "requests", file, "--client", name]
+        | ["conformance", "requests", "--client", name, file] => match Frontend::parse(name) {
+            Some(frontend) => {
+                conformance::requests::run_client_and_print(Path::new(file), frontend)
+            }
+            None => {
+                eprintln!("unknown client {name:?}: expected async or blocking\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS

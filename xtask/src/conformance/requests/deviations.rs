@@ -107,7 +107,7 @@ fn sigv4_signs_query(entry: &mut Entry) -> Result<(), String> {
 }
 
 /// The AWS credentials and scope the backend's token answer handed out.
-struct SigV4Keys {
+pub(crate) struct SigV4Keys {
     access_key: String,
     secret_key: String,
     region: String,
@@ -117,7 +117,7 @@ struct SigV4Keys {
 impl SigV4Keys {
     /// The `Authorization` value `aws-sigv4` computes for this request, signing exactly
     /// `host`, `x-amz-content-sha256` and `x-amz-date` as the protocol does.
-    fn sign(
+    pub(crate) fn sign(
         &self,
         method: &str,
         url: &str,
@@ -153,7 +153,7 @@ impl SigV4Keys {
 }
 
 /// Reads the SigV4 keys from the fixture answering `/sdk/token`.
-fn sigv4_keys(entry: &Entry) -> Result<SigV4Keys, String> {
+pub(crate) fn sigv4_keys(entry: &Entry) -> Result<SigV4Keys, String> {
     let token_seq = entry
         .requests
         .iter()

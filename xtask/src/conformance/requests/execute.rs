@@ -11,7 +11,7 @@ use alter_types::Secret;
 use serde_json::Value;
 
 use super::driver::{Driver, Runaway};
-use super::plan::{Connect, PlannedCall, RetrieveArgs};
+use super::plan::{Connect, PlannedCall, RetrieveArgs, Trace};
 
 /// Which public class the reference client used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,60 +160,64 @@ impl Session {
     /// The core's request for `request(...)`; inside `Agent.trace(...)` the trace's context
     /// is the call's context.
     fn retrieve_request(&self, args: RetrieveArgs) -> Result<RetrieveRequest, Error> {
-        let mut request = match (args.grant_id, args.provider) {
-            (Some(grant_id), None) => {
-                RetrieveRequest::grant(args.method.as_str(), args.url, grant_id)
-            }
-            (None, Some(provider)) => {
-                let mut request =
-                    RetrieveRequest::provider(args.method.as_str(), args.url, provider);
-                if let alter_core::api::GrantTarget::Provider {
-                    account,
-                    app_user_id,
-                    ..
-                } = &mut request.target
-                {
-                    *account = args.account;
-                    *app_user_id = args.app_user_id;
-                }
-                request
-            }
-            _ => return Err(Error::sdk("give exactly one of grant_id and provider")),
-        };
-
-        request.json = args.json;
-        request.body = args.body;
-        request.extra_headers = args.extra_headers;
-        request.query_params = args.query_params.unwrap_or_default();
-        request.path_params = args
-            .path_params
-            .into_iter()
-            .map(|(name, value)| match value {
-                Value::String(text) => (name, text),
-                other => (name, other.to_string()),
-            })
-            .collect();
-        request.reason = args.reason;
-        request.caller = args.caller;
-        request.user_token = args.user_token;
-        request.context = match (args.context, args.trace) {
-            (Some(explicit), _) => Some(explicit),
-            (None, Some(trace)) => {
-                // A trace without a caller names the agent per instance; no vector records one.
-                let agent = self.trace_agent.as_deref().unwrap_or("agent-local");
-                Some(build_trace_context(&TraceScope {
-                    enclosing: None,
-                    agent,
-                    parent: ParentAgent::Inherit,
-                    run_id: trace.run_id.as_deref(),
-                    thread_id: trace.thread_id.as_deref(),
-                    metadata: &trace.metadata,
-                })?)
-            }
-            (None, None) => None,
-        };
+        let (mut request, trace) = retrieve_parts(args)?;
+        if let (None, Some(trace)) = (&request.context, trace) {
+            // A trace without a caller names the agent per instance; no vector records one.
+            let agent = self.trace_agent.as_deref().unwrap_or("agent-local");
+            request.context = Some(build_trace_context(&TraceScope {
+                enclosing: None,
+                agent,
+                parent: ParentAgent::Inherit,
+                run_id: trace.run_id.as_deref(),
+                thread_id: trace.thread_id.as_deref(),
+                metadata: &trace.metadata,
+            })?);
+        }
         Ok(request)
     }
+}
+
+/// The core's request for `request(...)` with only its explicit context, and the
+/// `Agent.trace(...)` the call ran inside: how a trace becomes the context is the caller's
+/// business (the core runner builds it, a real frontend makes it ambient).
+pub(crate) fn retrieve_parts(
+    args: RetrieveArgs,
+) -> Result<(RetrieveRequest, Option<Trace>), Error> {
+    let mut request = match (args.grant_id, args.provider) {
+        (Some(grant_id), None) => RetrieveRequest::grant(args.method.as_str(), args.url, grant_id),
+        (None, Some(provider)) => {
+            let mut request = RetrieveRequest::provider(args.method.as_str(), args.url, provider);
+            if let alter_core::api::GrantTarget::Provider {
+                account,
+                app_user_id,
+                ..
+            } = &mut request.target
+            {
+                *account = args.account;
+                *app_user_id = args.app_user_id;
+            }
+            request
+        }
+        _ => return Err(Error::sdk("give exactly one of grant_id and provider")),
+    };
+
+    request.json = args.json;
+    request.body = args.body;
+    request.extra_headers = args.extra_headers;
+    request.query_params = args.query_params.unwrap_or_default();
+    request.path_params = args
+        .path_params
+        .into_iter()
+        .map(|(name, value)| match value {
+            Value::String(text) => (name, text),
+            other => (name, other.to_string()),
+        })
+        .collect();
+    request.reason = args.reason;
+    request.caller = args.caller;
+    request.user_token = args.user_token;
+    request.context = args.context;
+    Ok((request, args.trace))
 }
 
 /// Drives an operation built by a constructor that may refuse its input before any IO.

@@ -20,14 +20,30 @@
 //!
 //! Entries whose call has no counterpart in alter-rs are skipped with a reason, never
 //! counted as passed.
+//!
+//! With `--client async|blocking` ([`run_client`]) the same entries run through a real
+//! frontend and its HTTP stack against a loopback replay server instead; the module
+//! `client` says what that mode compares differently and why. Its parts:
+//!
+//! - `client`: one entry end to end (origin rewrite, server, client, checks);
+//! - `replay_server`: the loopback HTTP/1.1 server answering the recorded exchanges;
+//! - `frontend_calls`: the planned calls on a frontend's `App` and `Agent`, written once;
+//! - `frontend_async`, `frontend_blocking`: that mapping expanded for each frontend;
+//! - `relaxed`: the checks of what depends on the real clock and randomness.
 
+mod client;
 mod compare;
 mod deviations;
 mod driver;
 mod entropy;
 mod execute;
 mod fixture;
+mod frontend_async;
+mod frontend_blocking;
+mod frontend_calls;
 mod plan;
+mod relaxed;
+mod replay_server;
 mod transport;
 
 use std::path::Path;
@@ -39,6 +55,7 @@ use alter_core::{ClientConfig, Engine, Entropy, Error};
 use alter_types::{CallerType, RetryInfo, Secret};
 use serde_json::Value;
 
+pub use client::Frontend;
 pub use deviations::Deviation;
 
 use super::{CaseFailure, LoadError};
@@ -116,7 +133,17 @@ impl std::fmt::Display for Skipped {
 /// Runs the file at `path`, prints the report and returns the process exit code: failure
 /// when the file cannot be run or any entry failed.
 pub fn run_and_print(path: &Path) -> ExitCode {
-    match run(path) {
+    print_report(run(path))
+}
+
+/// As [`run_and_print`], through the real `frontend` ([`run_client`]).
+pub fn run_client_and_print(path: &Path, frontend: Frontend) -> ExitCode {
+    print_report(run_client(path, frontend))
+}
+
+/// Prints a run's report and returns the process exit code.
+fn print_report(outcome: Result<RequestsReport, LoadError>) -> ExitCode {
+    match outcome {
         Ok(report) => {
             report.print();
             if report.failures.is_empty() {
@@ -150,6 +177,44 @@ pub fn run(path: &Path) -> Result<RequestsReport, LoadError> {
 ///
 /// [`LoadError`] when the text is not a JSON array.
 pub fn run_str(json: &str) -> Result<RequestsReport, LoadError> {
+    run_entries(json, |entry, deviations| {
+        match serde_json::from_value::<Entry>(entry) {
+            Ok(entry) => run_entry(entry, deviations),
+            Err(err) => Verdict::Failed(vec![format!("malformed entry: {err}")]),
+        }
+    })
+}
+
+/// Runs every entry of the requests fixture at `path` through the real `frontend`, its HTTP
+/// stack and a loopback replay server.
+///
+/// # Errors
+///
+/// [`LoadError`] when the file cannot be read or is not a JSON array, or when the async
+/// runtime cannot start. Problems inside an entry are that entry's failure.
+pub fn run_client(path: &Path, frontend: Frontend) -> Result<RequestsReport, LoadError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| LoadError(format!("cannot read {}: {err}", path.display())))?;
+    run_client_str(&text, frontend)
+}
+
+/// As [`run_client`], for a fixture given as JSON text.
+///
+/// # Errors
+///
+/// [`LoadError`] when the text is not a JSON array or the async runtime cannot start.
+pub fn run_client_str(json: &str, frontend: Frontend) -> Result<RequestsReport, LoadError> {
+    let mut runner = client::Runner::new(frontend)?;
+    run_entries(json, |entry, deviations| {
+        runner.run_entry(entry, deviations)
+    })
+}
+
+/// Runs `run_one` on every entry of a fixture given as JSON text, in file order.
+fn run_entries(
+    json: &str,
+    mut run_one: impl FnMut(Value, &mut Vec<Deviation>) -> Verdict,
+) -> Result<RequestsReport, LoadError> {
     let entries: Vec<Value> =
         serde_json::from_str(json).map_err(|err| LoadError(format!("not a JSON array: {err}")))?;
     let mut report = RequestsReport::default();
@@ -160,10 +225,7 @@ pub fn run_str(json: &str) -> Result<RequestsReport, LoadError> {
             .and_then(Value::as_str)
             .map_or_else(|| format!("entry #{index}"), str::to_owned);
 
-        let verdict = match serde_json::from_value::<Entry>(entry) {
-            Ok(entry) => run_entry(entry, &mut report.deviations),
-            Err(err) => Verdict::Failed(vec![format!("malformed entry: {err}")]),
-        };
+        let verdict = run_one(entry, &mut report.deviations);
         match verdict {
             Verdict::Passed => report.passed += 1,
             Verdict::Failed(differences) => report.failures.push(CaseFailure {
@@ -232,7 +294,11 @@ fn replay(mut entry: Entry, calls: Vec<PlannedCall>) -> Result<Vec<String>, Stri
     } else {
         differences.extend(check_outcome(&entry, &outcome));
     }
-    differences.extend(check_post_state(&entry, &session.engine));
+    differences.extend(check_post_state(
+        &entry,
+        session.engine.actor_id(),
+        session.engine.last_retry_info(),
+    ));
 
     let expected_browser = entry.browser_opened.clone().unwrap_or_default();
     if session.browser_opened != expected_browser {
@@ -345,11 +411,14 @@ fn check_outcome(entry: &Entry, outcome: &Result<(), Error>) -> Vec<String> {
     }
 }
 
-/// The cached actor id and the last retry information.
-fn check_post_state(entry: &Entry, engine: &Engine) -> Vec<String> {
+/// The cached actor id and the last retry information, as the client reports them.
+fn check_post_state(
+    entry: &Entry,
+    actor_id: Option<String>,
+    actual: Option<RetryInfo>,
+) -> Vec<String> {
     let mut differences = Vec::new();
 
-    let actor_id = engine.actor_id();
     if actor_id != entry.post_state.actor_id {
         differences.push(format!(
             "post_state.actor_id: expected {:?}, got {actor_id:?}",
@@ -365,7 +434,6 @@ fn check_post_state(entry: &Entry, engine: &Engine) -> Vec<String> {
         }
         None => None,
     };
-    let actual = engine.last_retry_info();
     if actual != expected {
         differences.push(format!(
             "post_state.last_retry_info: expected {expected:?}, got {actual:?}"
