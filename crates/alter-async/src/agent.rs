@@ -127,7 +127,8 @@ impl Agent {
         Ok(crate::trace::scope(context, future).await)
     }
 
-    /// Waits for the queued audit uploads, then refuses further calls (`Closed`).
+    /// Refuses further calls (`Closed`) from now on; a client built with a builder also
+    /// waits for its queued audit uploads (derived clients share their root's).
     pub async fn close(&self) {
         self.inner.close().await;
     }

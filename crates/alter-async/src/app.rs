@@ -16,8 +16,9 @@ use crate::transport::{HttpTransport, ReqwestTransport};
 /// The operator's client: everything an app with a root (`rk`) key may do, including
 /// managing agents and acting as one of them.
 ///
-/// Cheap to clone; clones share connections and state. Dropping the last clone flushes
-/// the queued audit uploads.
+/// Cheap to clone; clones share connections and state. Call [`App::close`] before the
+/// runtime shuts down: it waits for the queued audit uploads. Dropping the client without
+/// closing it leaves the upload task to finish the queue only while the runtime runs.
 ///
 /// # Example
 ///

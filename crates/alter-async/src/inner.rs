@@ -117,10 +117,14 @@ impl Inner {
         crate::trace::current()
     }
 
-    /// Marks the client closed and waits for the queued uploads.
+    /// Marks the client closed; a root client also waits for the queued uploads.
     pub(crate) async fn close(&self) {
         self.state.close();
-        self.uploader.flush_and_stop().await;
+        // A derived client (constrained sibling, impersonated agent) shares its root's
+        // uploads: only the root stops them.
+        if self.state.is_root() {
+            self.uploader.flush_and_stop().await;
+        }
     }
 
     pub(crate) fn dropped_uploads(&self) -> u64 {

@@ -110,7 +110,8 @@ impl Agent {
         Ok(TraceGuard::enter(context))
     }
 
-    /// Waits for the queued audit uploads, then refuses further calls (`Closed`).
+    /// Refuses further calls (`Closed`) from now on; a client built with a builder also
+    /// waits for its queued audit uploads (derived clients share their root's).
     pub fn close(&self) {
         self.inner.close();
     }

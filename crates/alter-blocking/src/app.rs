@@ -127,7 +127,8 @@ impl App {
         }
     }
 
-    /// Waits for the queued audit uploads, then refuses further calls (`Closed`).
+    /// Refuses further calls (`Closed`) from now on; a client built with a builder also
+    /// waits for its queued audit uploads (derived clients share their root's).
     /// Siblings and impersonated agents are closed too.
     pub fn close(&self) {
         self.inner.close();

@@ -15,7 +15,8 @@ pub type UrlHandler = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
 /// The frontend-independent state of one client.
 pub struct ClientState {
-    parent_closed: Arc<AtomicBool>,
+    /// The closed flags of every client this one derives from, nearest last.
+    ancestors_closed: Vec<Arc<AtomicBool>>,
     closed: Arc<AtomicBool>,
     installed_token: Arc<Mutex<Option<Secret>>>,
     url_handler: Option<UrlHandler>,
@@ -36,7 +37,7 @@ impl ClientState {
     /// The state of a new client; `random` names it for traces when it has no caller.
     pub fn new(url_handler: Option<UrlHandler>, random: [u8; 16]) -> Self {
         Self {
-            parent_closed: Arc::new(AtomicBool::new(false)),
+            ancestors_closed: Vec::new(),
             closed: Arc::new(AtomicBool::new(false)),
             installed_token: Arc::new(Mutex::new(None)),
             url_handler,
@@ -45,10 +46,13 @@ impl ClientState {
     }
 
     /// The state of a client derived from this one (a constrained sibling, or an
-    /// impersonated agent when `share_token` is false): closing this one closes it too.
+    /// impersonated agent when `share_token` is false): closing this one, or any client
+    /// this one derives from, closes it too.
     pub fn derive(&self, share_token: bool) -> Self {
+        let mut ancestors_closed = self.ancestors_closed.clone();
+        ancestors_closed.push(Arc::clone(&self.closed));
         Self {
-            parent_closed: Arc::clone(&self.closed),
+            ancestors_closed,
             closed: Arc::new(AtomicBool::new(false)),
             installed_token: if share_token {
                 Arc::clone(&self.installed_token)
@@ -60,9 +64,19 @@ impl ClientState {
         }
     }
 
-    /// Whether this client, or the one it was derived from, is closed.
+    /// Whether this client, or any client it derives from, is closed.
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire) || self.parent_closed.load(Ordering::Acquire)
+        self.closed.load(Ordering::Acquire)
+            || self
+                .ancestors_closed
+                .iter()
+                .any(|flag| flag.load(Ordering::Acquire))
+    }
+
+    /// Whether this client was built directly rather than derived: only such a client
+    /// owns the shared connections and uploads, and stops them when it closes.
+    pub fn is_root(&self) -> bool {
+        self.ancestors_closed.is_empty()
     }
 
     /// Fails once the client is closed.
@@ -146,6 +160,18 @@ mod tests {
             "AlterSDKError"
         );
         assert!(parent.derive(true).is_closed());
+    }
+
+    #[test]
+    fn closing_reaches_every_generation() {
+        let app = ClientState::new(None, [7; 16]);
+        let agent = app.derive(false);
+        let constrained_agent = agent.derive(true);
+        assert!(app.is_root() && !agent.is_root() && !constrained_agent.is_root());
+
+        app.close();
+
+        assert!(constrained_agent.is_closed());
     }
 
     #[test]
