@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::app::{AppState, RawBody, RawTarget};
 use crate::errors::{Failure, constraint_not_narrowing, unauthorized};
-use crate::state::keys::Owner;
+use crate::state::keys::{KeyRecord, Owner};
 use crate::state::{Caller, Store, now, parse_uuid};
 
 /// Header naming the caller on whose behalf a request is made.
@@ -98,7 +98,7 @@ pub(crate) fn verify(store: &mut Store, incoming: &Incoming<'_>) -> Result<Calle
         .find(|key| key.secret == secret && is_valid_key(secret))
         .cloned()
         .ok_or_else(|| unauthorized("invalid_key", "the API key is not valid"))?;
-    check_key_state(store, &key, incoming.now)?;
+    check_key_state(store, &key)?;
 
     let timestamp = header(incoming.headers, HEADER_TIMESTAMP);
     let nonce = header(incoming.headers, HEADER_NONCE);
@@ -155,7 +155,7 @@ pub(crate) fn verify(store: &mut Store, incoming: &Incoming<'_>) -> Result<Calle
     }
 
     let scopes = narrowed_scopes(&key.scopes, constraints)?;
-    let (acting_agent, actor_id) = caller_identity(store, &key.owner, incoming.headers);
+    let (acting_agent, actor_id) = caller_identity(store, &key, incoming.headers);
     mark_used(store, key.id, key.owner);
 
     Ok(Caller {
@@ -169,16 +169,11 @@ pub(crate) fn verify(store: &mut Store, incoming: &Incoming<'_>) -> Result<Calle
 }
 
 /// Revoked, expired or orphaned keys fail (§4.5 codes, §15.2 `key_expired`).
-fn check_key_state(
-    store: &Store,
-    key: &crate::state::keys::KeyRecord,
-    now_unix: u64,
-) -> Result<(), Failure> {
-    let at = chrono::DateTime::from_timestamp(now_unix as i64, 0).unwrap_or_else(now);
+fn check_key_state(store: &Store, key: &KeyRecord) -> Result<(), Failure> {
     if key.revoked_at.is_some() {
         return Err(unauthorized("key_revoked", "the API key was revoked"));
     }
-    if key.is_expired(at) {
+    if key.is_expired(now()) {
         return Err(unauthorized("key_expired", "the API key has expired"));
     }
     if let Some(parent) = key.parent_key_id.and_then(|id| store.key(id)) {
@@ -228,11 +223,11 @@ fn narrowed_scopes(held: &[String], constraints: &str) -> Result<Vec<String>, Fa
 /// other caller gets an actor id that is stable per key, caller and caller type.
 fn caller_identity(
     store: &mut Store,
-    owner: &Owner,
+    key: &KeyRecord,
     headers: &HeaderMap,
 ) -> (Option<Uuid>, Option<Uuid>) {
-    let own_agent = match owner {
-        Owner::Agent(agent) => Some(*agent),
+    let own_agent = match key.owner {
+        Owner::Agent(agent) => Some(agent),
         Owner::App => None,
     };
     let Some(caller) = header(headers, HEADER_CALLER) else {
@@ -247,16 +242,12 @@ fn caller_identity(
         return (own_agent.or(Some(agent)), None);
     }
 
-    let owner_id = match owner {
-        Owner::Agent(agent) => *agent,
-        Owner::App => Uuid::nil(),
-    };
-    let key = (owner_id, caller.to_owned(), caller_type.to_owned());
-    let actor = match store.actor_ids.get(&key) {
+    let identity = (key.id, caller.to_owned(), caller_type.to_owned());
+    let actor = match store.actor_ids.get(&identity) {
         Some(actor) => *actor,
         None => {
             let actor = store.rng.uuid();
-            store.actor_ids.insert(key, actor);
+            store.actor_ids.insert(identity, actor);
             actor
         }
     };

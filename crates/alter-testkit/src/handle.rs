@@ -75,8 +75,12 @@ pub struct ReadyInfo {
     pub provider_base_url: String,
     /// The app key (`alter_rk_…`).
     pub app_key: String,
+    /// The app key's id (for `keys.rotate` and `keys.revoke`).
+    pub app_key_id: Uuid,
     /// The seeded agent's key (`alter_ak_…`).
     pub agent_key: String,
+    /// The seeded agent key's id.
+    pub agent_key_id: Uuid,
     /// The seeded agent's id.
     pub agent_id: Uuid,
     /// The seeded managed secret's id.
@@ -95,7 +99,9 @@ impl ReadyInfo {
             base_url: state.base_url.clone(),
             provider_base_url: state.provider_base_url.clone(),
             app_key: seeded.app_key.clone(),
+            app_key_id: seeded.app_key_id,
             agent_key: seeded.agent_key.clone(),
+            agent_key_id: seeded.agent_key_id,
             agent_id: seeded.agent_id,
             managed_secret_id: seeded.managed_secret_id.clone(),
             user_token: seeded.user_token.clone(),

@@ -473,6 +473,32 @@ pub struct ConnectCompletion {
 }
 
 impl ConnectCompletion {
+    /// A completion that expires the session.
+    pub fn expired() -> Self {
+        Self {
+            outcome: SessionOutcome::Expired,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the connected provider.
+    pub fn provider(mut self, provider_id: impl Into<String>) -> Self {
+        self.provider_id = Some(provider_id.into());
+        self
+    }
+
+    /// Sets the connected account.
+    pub fn account(mut self, account: impl Into<String>) -> Self {
+        self.account_identifier = Some(account.into());
+        self
+    }
+
+    /// Sets the granted scopes.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// A completion that fails with `error_code` (e.g. `connect_denied`).
     pub fn error(error_code: impl Into<String>) -> Self {
         Self {
@@ -507,6 +533,21 @@ impl AuthCompletion {
             sub: Some(sub.into()),
             ..Self::default()
         }
+    }
+
+    /// A failed sign-in with this message.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            outcome: SessionOutcome::Error,
+            error_message: Some(message.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the user's e-mail address.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
     }
 }
 

@@ -157,7 +157,7 @@ pub(super) async fn list(
     let matching: Vec<_> = store
         .agents
         .iter()
-        .filter(|agent| include_revoked || name.is_some() || !agent.is_revoked())
+        .filter(|agent| include_revoked || !agent.is_revoked())
         .filter(|agent| name.as_ref().is_none_or(|name| &agent.name == name))
         .map(AgentRecord::info)
         .collect();

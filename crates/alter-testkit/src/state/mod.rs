@@ -95,7 +95,9 @@ pub(crate) struct IdempotentCreate {
 #[derive(Clone, Debug)]
 pub(crate) struct Seeded {
     pub(crate) app_key: String,
+    pub(crate) app_key_id: Uuid,
     pub(crate) agent_key: String,
+    pub(crate) agent_key_id: Uuid,
     pub(crate) agent_id: Uuid,
     pub(crate) managed_secret_id: String,
     pub(crate) user_token: String,

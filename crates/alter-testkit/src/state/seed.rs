@@ -22,9 +22,9 @@ pub(crate) fn seed(store: &mut Store) -> Seeded {
     let at = now();
 
     let app_key = store.rng.api_key("rk");
-    let id = store.rng.uuid();
+    let app_key_id = store.rng.uuid();
     store.keys.push(KeyRecord::new(
-        id,
+        app_key_id,
         app_key.clone(),
         KeyType::Rk,
         "app".to_owned(),
@@ -40,9 +40,9 @@ pub(crate) fn seed(store: &mut Store) -> Seeded {
     let key_name = agent.next_key_name();
     store.agents.push(agent);
     let agent_key = store.rng.api_key("ak");
-    let key_id = store.rng.uuid();
+    let agent_key_id = store.rng.uuid();
     store.keys.push(KeyRecord::new(
-        key_id,
+        agent_key_id,
         agent_key.clone(),
         KeyType::Ak,
         key_name,
@@ -67,7 +67,9 @@ pub(crate) fn seed(store: &mut Store) -> Seeded {
 
     let seeded = Seeded {
         app_key,
+        app_key_id,
         agent_key,
+        agent_key_id,
         agent_id,
         managed_secret_id,
         user_token,
