@@ -336,7 +336,7 @@ mod tests {
 
     fn setup() -> (Store, crate::state::Seeded) {
         let mut store = Store::new(Settings::default(), Rng::seeded(4));
-        let seeded = seed(&mut store);
+        let seeded = seed(&mut store).unwrap();
         (store, seeded)
     }
 

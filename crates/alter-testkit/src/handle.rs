@@ -139,6 +139,8 @@ pub enum StartError {
     Runtime(std::io::Error),
     /// The server thread ended before it was ready.
     ThreadExited,
+    /// The seed data could not be created.
+    Seed(String),
 }
 
 impl fmt::Display for StartError {
@@ -148,6 +150,7 @@ impl fmt::Display for StartError {
             Self::Bind { addr, .. } => write!(f, "cannot listen on {addr}"),
             Self::Runtime(_) => f.write_str("cannot start the server thread"),
             Self::ThreadExited => f.write_str("the server thread exited before it was ready"),
+            Self::Seed(why) => write!(f, "cannot seed the fake: {why}"),
         }
     }
 }
@@ -156,7 +159,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Bind { source, .. } | Self::Runtime(source) => Some(source),
-            Self::NotLoopback(_) | Self::ThreadExited => None,
+            Self::NotLoopback(_) | Self::ThreadExited | Self::Seed(_) => None,
         }
     }
 }
@@ -297,7 +300,10 @@ fn run_server(builder: Builder, ready: mpsc::Sender<Result<Started, StartError>>
 
         let rng = builder.seed.map_or_else(Rng::from_entropy, Rng::seeded);
         let mut store = Store::new(builder.settings.clone(), rng);
-        seed(&mut store);
+        if let Err(why) = seed(&mut store) {
+            let _ = ready.send(Err(StartError::Seed(why)));
+            return;
+        }
         let state = AppState(Arc::new(Shared {
             store: SharedStore::new(store),
             base_url: format!("http://{backend_addr}{}", builder.mount_prefix),

@@ -397,7 +397,7 @@ mod tests {
 
     fn store() -> (Store, crate::state::Seeded) {
         let mut store = Store::new(Settings::default(), Rng::seeded(21));
-        let seeded = seed(&mut store);
+        let seeded = seed(&mut store).unwrap();
         (store, seeded)
     }
 

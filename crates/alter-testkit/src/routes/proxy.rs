@@ -20,8 +20,8 @@ use crate::app::{AppState, json, object, str_field};
 use crate::errors::{self, Envelope, Failure, invalid_body};
 use crate::outbound::{build_request, check_destination};
 use crate::record::{AuditRecord, AuditSource};
+use crate::state::access::Lookup;
 use crate::state::approvals::ProxyCall;
-use crate::state::grants::Lookup;
 use crate::state::{Caller, now};
 
 /// Largest provider body an `ApprovalResult` carries; longer ones are cut and marked.

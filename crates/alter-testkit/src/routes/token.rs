@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::app::{AppState, json, object, str_field};
 use crate::errors::{Envelope, Failure, invalid_body};
 use crate::state::Caller;
-use crate::state::grants::Lookup;
+use crate::state::access::Lookup;
 
 /// `POST /sdk/token` in grant mode (`grant_id`) or provider mode (`provider_id`).
 pub(super) async fn token(

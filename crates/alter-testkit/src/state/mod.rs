@@ -1,6 +1,7 @@
 //! The fake backend's state: keys, agents, grants, approvals, sessions, users, and what was
 //! recorded. One [`Store`] behind one mutex; no lock is held across an await.
 
+pub(crate) mod access;
 pub(crate) mod agents;
 pub(crate) mod approvals;
 pub(crate) mod grants;
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use uuid::Uuid;
 
 use crate::errors::{Envelope, Failure, insufficient_scope};
@@ -194,9 +195,10 @@ impl SharedStore {
     }
 }
 
-/// The fake's clock.
+/// The fake's clock, in whole seconds: every timestamp it writes then reads the same in
+/// any client's parser, however many fractional digits that parser accepts.
 pub(crate) fn now() -> DateTime<Utc> {
-    Utc::now()
+    Utc::now().trunc_subsecs(0)
 }
 
 /// A `ts-str` timestamp: RFC 3339, UTC, whole seconds.
@@ -254,5 +256,6 @@ mod tests {
         );
         assert_eq!(after(at, Duration::MAX), DateTime::<Utc>::MAX_UTC);
         assert!(parse_uuid("not").is_none());
+        assert_eq!(now().timestamp_subsec_nanos(), 0);
     }
 }

@@ -18,7 +18,11 @@ pub(crate) const AGENT_NAME: &str = "testkit-agent";
 pub(crate) const USER_SUB: &str = "user-alice";
 
 /// Seeds `store` and remembers what was seeded.
-pub(crate) fn seed(store: &mut Store) -> Seeded {
+///
+/// # Errors
+///
+/// A message if a seed grant is refused, which would mean the seed itself is inconsistent.
+pub(crate) fn seed(store: &mut Store) -> Result<Seeded, String> {
     let at = now();
 
     let app_key = store.rng.api_key("rk");
@@ -63,7 +67,7 @@ pub(crate) fn seed(store: &mut Store) -> Seeded {
     });
 
     let user_token = store.issue_user_token(USER_SUB, Map::new());
-    let grants = seed_grants(store, agent_id);
+    let grants = seed_grants(store, agent_id)?;
 
     let seeded = Seeded {
         app_key,
@@ -76,50 +80,46 @@ pub(crate) fn seed(store: &mut Store) -> Seeded {
         grants,
     };
     store.seeded = Some(seeded.clone());
-    seeded
+    Ok(seeded)
 }
 
-fn seed_grants(store: &mut Store, agent_id: uuid::Uuid) -> SeededGrants {
-    let mut create = |spec: GrantSpec| {
-        store
-            .create_grant(&spec)
-            .unwrap_or_else(|error| unreachable!("seed grant refused: {error}"))
-    };
+fn seed_grants(store: &mut Store, agent_id: uuid::Uuid) -> Result<SeededGrants, String> {
+    let mut create = |spec: GrantSpec| store.create_grant(&spec);
 
-    SeededGrants {
+    Ok(SeededGrants {
         oauth_bearer: create(
             GrantSpec::oauth("google")
                 .account("alice@example.com")
                 .user(USER_SUB)
                 .scopes(["openid", "email"]),
-        ),
+        )?,
         api_key_header: create(
             GrantSpec::oauth("stripe").credential(CredentialSpec::api_key_header("X-Api-Key")),
-        ),
+        )?,
         query_param: create(
             GrantSpec::oauth("typeform").credential(CredentialSpec::query_param("api_key")),
-        ),
+        )?,
         multi_header: create(
             GrantSpec::oauth("hubspot").credential(CredentialSpec::multi_header()),
-        ),
+        )?,
         aws_sigv4: create(
             GrantSpec::oauth("aws")
                 .credential(CredentialSpec::aws_sigv4("us-east-1", "execute-api")),
-        ),
+        )?,
         hitl: create(
             GrantSpec::oauth("salesforce")
                 .account("ops@example.com")
                 .requires_approval(),
-        ),
+        )?,
         agent_delegated: create(
             GrantSpec::oauth("github")
                 .account("bob@example.com")
                 .user("user-bob")
                 .scopes(["repo"])
                 .delegate_to(agent_id),
-        ),
-        managed_secret_agent: create(GrantSpec::managed_secret_for_agent(agent_id)),
-    }
+        )?,
+        managed_secret_agent: create(GrantSpec::managed_secret_for_agent(agent_id))?,
+    })
 }
 
 #[cfg(test)]
@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn seeds_valid_keys_and_every_grant() {
         let mut store = Store::new(Settings::default(), Rng::seeded(1));
-        let seeded = seed(&mut store);
+        let seeded = seed(&mut store).unwrap();
 
         assert!(is_valid_key(&seeded.app_key) && seeded.app_key.starts_with("alter_rk_"));
         assert!(is_valid_key(&seeded.agent_key) && seeded.agent_key.starts_with("alter_ak_"));
@@ -146,8 +146,8 @@ mod tests {
 
     #[test]
     fn a_seed_is_deterministic() {
-        let a = seed(&mut Store::new(Settings::default(), Rng::seeded(42)));
-        let b = seed(&mut Store::new(Settings::default(), Rng::seeded(42)));
+        let a = seed(&mut Store::new(Settings::default(), Rng::seeded(42))).unwrap();
+        let b = seed(&mut Store::new(Settings::default(), Rng::seeded(42))).unwrap();
         assert_eq!(a.app_key, b.app_key);
         assert_eq!(a.grants, b.grants);
     }

@@ -350,7 +350,7 @@ mod tests {
 
     fn store() -> Store {
         let mut store = Store::new(Settings::default(), Rng::seeded(9));
-        seed(&mut store);
+        seed(&mut store).unwrap();
         store
     }
 
