@@ -10,8 +10,9 @@
 //! | `POST approvals/{id}/deny` | deny, optional `{"reason": …}` |
 //! | `POST approvals/{id}/expire` | expire |
 //! | `GET approvals/{id}` | status plus the `history` of states |
-//! | `POST connect/{session_token}/complete` | complete a connect session (optional [`ConnectCompletion`]) |
-//! | `POST auth/{session_token}/complete` | complete a sign-in (optional [`AuthCompletion`]) |
+//! | `POST connect/{session_token}/complete` | complete a connect session (optional [`ConnectCompletion`]); the token `latest` names the newest pending one |
+//! | `POST auth/{session_token}/complete` | complete a sign-in (optional [`AuthCompletion`]); `latest` as above |
+//! | `GET sessions` | tokens of the pending sessions: `{"connect": [...], "auth": [...]}`, oldest first |
 //! | `POST users` | issue a user token: `{"sub", "email"?, "name"?}` → `{"user_token"}` |
 //! | `POST grants` | create a grant from a [`GrantSpec`] → `{"grant_id"}` |
 //! | `POST grants/{id}/status` | set a grant's [`GrantStatus`]: `{"status": …}` |
@@ -277,6 +278,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/approvals/{id}/expire", post(http_expire))
         .route("/connect/{token}/complete", post(http_complete_connect))
         .route("/auth/{token}/complete", post(http_complete_auth))
+        .route("/sessions", get(http_sessions))
         .route("/users", post(http_user))
         .route("/grants", post(http_add_grant))
         .route("/grants/{id}/status", post(http_grant_status))
@@ -377,6 +379,13 @@ async fn http_complete_auth(
     let completion: AuthCompletion = parse(&body).map_err(IntoResponse::into_response)?;
     let poll = complete_auth(&state, &token, &completion).map_err(IntoResponse::into_response)?;
     Ok(json(200, &poll))
+}
+
+async fn http_sessions(State(state): State<AppState>) -> Response {
+    let mut store = state.store.lock();
+    let connect = store.pending_connect_tokens();
+    let auth = store.pending_auth_tokens();
+    json(200, &json_value!({"connect": connect, "auth": auth}))
 }
 
 async fn http_user(State(state): State<AppState>, body: Bytes) -> Answer {

@@ -506,8 +506,20 @@ impl FakeAlter {
         control::history(&self.state, approval_id)
     }
 
+    /// Tokens of the connect sessions still pending, oldest first; for completing a session
+    /// that `connect()` opened internally.
+    pub fn pending_connect_sessions(&self) -> Vec<String> {
+        self.state.store.lock().pending_connect_tokens()
+    }
+
+    /// Tokens of the sign-in sessions still pending, oldest first; for completing the
+    /// session `authenticate()` opened internally.
+    pub fn pending_auth_sessions(&self) -> Vec<String> {
+        self.state.store.lock().pending_auth_tokens()
+    }
+
     /// Completes a connect session as the user would: a grant is created and the next poll
-    /// answers `completed`.
+    /// answers `completed`. The token `latest` names the newest pending session.
     ///
     /// # Errors
     ///
@@ -534,7 +546,8 @@ impl FakeAlter {
         control::complete_connect(&self.state, session_token, completion)
     }
 
-    /// Completes a sign-in session; returns the user token the next poll hands out.
+    /// Completes a sign-in session; returns the user token the next poll hands out. The
+    /// token `latest` names the newest pending session.
     ///
     /// # Errors
     ///

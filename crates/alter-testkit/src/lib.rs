@@ -31,7 +31,8 @@
 //! - Control routes under `{base_url}/_testkit/`, unsigned, mirroring the control methods
 //!   of [`FakeAlter`]: `POST approvals/{id}/approve|execute|deny|expire`,
 //!   `GET approvals/{id}`, `POST connect/{session_token}/complete`,
-//!   `POST auth/{session_token}/complete`, `POST users`, `POST grants`,
+//!   `POST auth/{session_token}/complete` (the token `latest` names the newest pending
+//!   session), `GET sessions`, `POST users`, `POST grants`,
 //!   `POST grants/{id}/status`, `POST|DELETE faults`, `GET audit`, `GET scope-reports`,
 //!   `GET|DELETE requests`, `GET hits?route=…`, `GET state`.
 //!

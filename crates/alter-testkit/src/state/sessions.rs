@@ -15,6 +15,10 @@ use crate::spec::{
     AuthCompletion, ConnectCompletion, GrantSpec, GrantStatus, ScopeMismatch, SessionOutcome,
 };
 
+/// The token alias for the newest pending session: a suite completing `connect()` or
+/// `authenticate()`, which open their session internally, does not know its token.
+pub(crate) const LATEST: &str = "latest";
+
 /// What a connect session creates when it completes.
 #[derive(Clone, Debug)]
 pub(crate) enum ConnectKind {
@@ -119,6 +123,8 @@ impl Store {
         token: &str,
         completion: &ConnectCompletion,
     ) -> Result<ConnectPollResponse, String> {
+        let token = self.connect_token(token);
+        let token = token.as_str();
         let session = self
             .connect_session_mut(token)
             .ok_or_else(|| "unknown connect session".to_owned())?;
@@ -253,6 +259,44 @@ impl Store {
         }
     }
 
+    /// Tokens of the connect sessions still pending, oldest first.
+    pub(crate) fn pending_connect_tokens(&mut self) -> Vec<String> {
+        let now = now();
+        self.connect_sessions
+            .iter_mut()
+            .filter(|session| {
+                session.status == ConnectPollStatus::Pending && session.expires_at > now
+            })
+            .map(|session| session.token.clone())
+            .collect()
+    }
+
+    /// Tokens of the sign-in sessions still pending, oldest first.
+    pub(crate) fn pending_auth_tokens(&mut self) -> Vec<String> {
+        let now = now();
+        self.auth_sessions
+            .iter_mut()
+            .filter(|session| session.status == AuthPollStatus::Pending && session.expires_at > now)
+            .map(|session| session.token.clone())
+            .collect()
+    }
+
+    /// `latest` names the newest pending connect session; any other token names itself.
+    fn connect_token(&mut self, token: &str) -> String {
+        match token {
+            LATEST => self.pending_connect_tokens().pop().unwrap_or_default(),
+            other => other.to_owned(),
+        }
+    }
+
+    /// `latest` names the newest pending sign-in session; any other token names itself.
+    fn auth_token(&mut self, token: &str) -> String {
+        match token {
+            LATEST => self.pending_auth_tokens().pop().unwrap_or_default(),
+            other => other.to_owned(),
+        }
+    }
+
     /// Opens a sign-in session.
     pub(crate) fn open_auth_session(&mut self) -> AuthSessionRecord {
         let session = AuthSessionRecord {
@@ -287,6 +331,8 @@ impl Store {
         token: &str,
         completion: &AuthCompletion,
     ) -> Result<Value, String> {
+        let token = self.auth_token(token);
+        let token = token.as_str();
         let pending = self
             .auth_session_mut(token)
             .map(|session| session.status == AuthPollStatus::Pending)
@@ -444,6 +490,7 @@ mod tests {
         assert_eq!(store.user(token).unwrap().sub, "user-kim");
 
         let failed = store.open_auth_session();
+        assert_eq!(store.pending_auth_tokens(), std::slice::from_ref(&failed.token));
         let completion = AuthCompletion {
             outcome: SessionOutcome::Error,
             ..AuthCompletion::default()

@@ -87,9 +87,20 @@ fn sessions_users_grants_and_inspection_over_http() {
     );
 
     let auth = app.run(app.engine.create_auth_session()).unwrap();
-    let path = format!("auth/{}/complete", auth.session_token.expose_secret());
-    let (_, body) = control(&fake, "POST", &path, r#"{"sub": "user-http"}"#);
+    let (_, sessions) = control(&fake, "GET", "sessions", "");
+    assert_eq!(
+        sessions["auth"],
+        json!([auth.session_token.expose_secret()])
+    );
+    assert_eq!(sessions["connect"], json!([]));
+    let (_, body) = control(
+        &fake,
+        "POST",
+        "auth/latest/complete",
+        r#"{"sub": "user-http"}"#,
+    );
     assert_eq!(body["user_info"]["sub"], "user-http");
+    assert_eq!(fake.pending_auth_sessions(), Vec::<String>::new());
     let (status, _) = control(&fake, "POST", "auth/as_unknown/complete", "");
     assert_eq!(status, 404);
 
