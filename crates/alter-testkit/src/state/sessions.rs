@@ -490,7 +490,10 @@ mod tests {
         assert_eq!(store.user(token).unwrap().sub, "user-kim");
 
         let failed = store.open_auth_session();
-        assert_eq!(store.pending_auth_tokens(), std::slice::from_ref(&failed.token));
+        assert_eq!(
+            store.pending_auth_tokens(),
+            std::slice::from_ref(&failed.token)
+        );
         let completion = AuthCompletion {
             outcome: SessionOutcome::Error,
             ..AuthCompletion::default()
