@@ -88,7 +88,9 @@ pub enum AuditSource {
 }
 
 /// One stored audit row.
-#[derive(Clone, Debug, Serialize)]
+///
+/// Its `Debug` output names the call and its status, never headers or bodies.
+#[derive(Clone, Serialize)]
 pub struct AuditRecord {
     /// Who wrote it.
     pub source: AuditSource,
@@ -98,6 +100,18 @@ pub struct AuditRecord {
     pub raw: Value,
     /// The `X-Alter-Context` header of the upload, if any.
     pub context_header: Option<String>,
+}
+
+impl fmt::Debug for AuditRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let log = self.log.as_ref();
+        f.debug_struct("AuditRecord")
+            .field("source", &self.source)
+            .field("grant_id", &log.map(|l| l.grant_id.as_str()))
+            .field("method", &log.map(|l| l.method.as_str()))
+            .field("response_status", &log.map(|l| l.response_status))
+            .finish_non_exhaustive()
+    }
 }
 
 /// One stored scope-mismatch report (`POST /sdk/grants/{grant_id}/report-scope-mismatch`).
@@ -137,6 +151,13 @@ mod tests {
         assert_eq!(request.header("X-API-KEY"), Some("alter_rk_secret"));
         assert_eq!(request.json().unwrap()["user_token"], "jwt");
         let json = serde_json::to_value(&request).unwrap();
+        let audit = AuditRecord {
+            source: AuditSource::Sdk,
+            log: None,
+            raw: serde_json::json!({"request_body": {"password": "hunter2"}}),
+            context_header: None,
+        };
+        assert!(!format!("{audit:?}").contains("hunter2"));
         assert_eq!(json["body"], "eyJ1c2VyX3Rva2VuIjoiand0In0=");
         assert_eq!(json["listener"], "backend");
     }
