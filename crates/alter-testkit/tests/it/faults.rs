@@ -1,0 +1,192 @@
+//! Injected faults: statuses N times then normal, Retry-After, delays, dropped connections,
+//! malformed and truncated bodies, and "execute, then fail the answer" for the proxy.
+
+use alter_core::api::{ProxyRequest, RetrieveRequest};
+use alter_testkit::{FakeAlter, FaultAction, FaultSpec};
+
+use crate::support::{Client, Options, control};
+
+#[test]
+fn a_status_fault_hits_n_times_then_the_route_answers() {
+    let fake = FakeAlter::start();
+    let app = Client::new(&fake, fake.app_key());
+    fake.inject_fault(
+        FaultSpec::new("GET /sdk/scopes", FaultAction::status(503).retry_after("1")).times(2),
+    );
+
+    for _ in 0..2 {
+        let error = app.run(app.engine.scopes_list()).unwrap_err();
+        assert_eq!(
+            (error.status(), error.code()),
+            (Some(503), Some("injected_fault"))
+        );
+    }
+    assert!(app.run(app.engine.scopes_list()).is_ok());
+    assert_eq!(fake.route_hits("GET /sdk/scopes"), 3);
+    let faulted: Vec<_> = fake
+        .recorded_requests()
+        .into_iter()
+        .filter_map(|r| r.fault)
+        .collect();
+    assert_eq!(faulted, ["status 503", "status 503"]);
+}
+
+#[test]
+fn the_core_retries_idempotent_reads_through_transient_faults() {
+    let fake = FakeAlter::start();
+    let options = Options {
+        retries: true,
+        ..Options::default()
+    };
+    let app = Client::with(fake.base_url(), fake.app_key(), options);
+    fake.inject_fault(
+        FaultSpec::new("GET /sdk/scopes", FaultAction::status(503).retry_after("0")).times(2),
+    );
+
+    assert!(app.run(app.engine.scopes_list()).is_ok());
+    assert_eq!(fake.route_hits("GET /sdk/scopes"), 3);
+    // Each retry was signed afresh, so none was refused as a replay.
+    let statuses: Vec<_> = fake.recorded_requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(503), Some(503), Some(200)]);
+}
+
+#[test]
+fn drops_malformed_and_truncated_answers() {
+    let fake = FakeAlter::start();
+    let app = Client::new(&fake, fake.app_key());
+
+    fake.inject_fault(FaultSpec::new("GET /sdk/scopes", FaultAction::Drop));
+    let error = app.run(app.engine.scopes_list()).unwrap_err();
+    assert_eq!(error.class_name(), "NetworkError");
+    assert_eq!(fake.recorded_requests()[0].status, None);
+
+    fake.inject_fault(FaultSpec::new(
+        "GET /sdk/scopes",
+        FaultAction::Malformed { status: 200 },
+    ));
+    let error = app.run(app.engine.scopes_list()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            alter_core::Error::MalformedResponse { status: 200, .. }
+        ),
+        "{error:?}"
+    );
+
+    fake.inject_fault(FaultSpec::new("GET /sdk/scopes", FaultAction::Truncate));
+    let error = app.run(app.engine.scopes_list()).unwrap_err();
+    assert_eq!(error.class_name(), "NetworkError");
+
+    fake.inject_fault(FaultSpec::new(
+        "GET /sdk/scopes",
+        FaultAction::Delay { ms: 20 },
+    ));
+    assert!(app.run(app.engine.scopes_list()).is_ok());
+    assert!(app.run(app.engine.scopes_list()).is_ok());
+}
+
+#[test]
+fn execute_then_fail_runs_the_proxied_call_exactly_once() {
+    let fake = FakeAlter::start();
+    let app = Client::new(&fake, fake.app_key());
+    let call = || {
+        ProxyRequest::new(
+            "POST",
+            format!("{}/echo/charge", fake.provider_base_url()),
+            &fake.grants().oauth_bearer,
+        )
+    };
+
+    fake.inject_fault(FaultSpec::new(
+        "POST /sdk/proxy",
+        FaultAction::ExecuteThenDrop,
+    ));
+    let error = app
+        .run(app.engine.proxy_request(call()).unwrap())
+        .unwrap_err();
+    assert_eq!(error.class_name(), "NetworkError");
+    assert!(error.may_have_reached_server());
+    assert_eq!(fake.route_hits("POST /echo/charge"), 1);
+    assert_eq!(fake.route_hits("POST /sdk/proxy"), 1);
+
+    fake.inject_fault(FaultSpec::new(
+        "POST /sdk/proxy",
+        FaultAction::ExecuteThenStatus {
+            status: 502,
+            body: None,
+        },
+    ));
+    let error = app
+        .run(app.engine.proxy_request(call()).unwrap())
+        .unwrap_err();
+    assert_eq!(
+        (error.class_name(), error.status()),
+        ("BackendError", Some(502))
+    );
+    assert_eq!(fake.route_hits("POST /echo/charge"), 2);
+    assert_eq!(fake.audit_rows().len(), 2);
+}
+
+#[test]
+fn provider_faults_and_wildcard_routes() {
+    let fake = FakeAlter::start();
+    let app = Client::new(&fake, fake.app_key());
+    fake.inject_fault(FaultSpec::new("* /echo/**", FaultAction::Drop).on_provider());
+
+    let request = RetrieveRequest::grant(
+        "GET",
+        format!("{}/echo/a/b", fake.provider_base_url()),
+        &fake.grants().oauth_bearer,
+    );
+    let error = app
+        .run(app.engine.request(request, None).unwrap())
+        .unwrap_err();
+    assert_eq!(error.class_name(), "NetworkError");
+    // The token was fetched and the failure audited with status 0.
+    assert_eq!(fake.route_hits("POST /sdk/token"), 1);
+    assert_eq!(
+        fake.audit_rows()[0].log.as_ref().unwrap().response_status,
+        0
+    );
+
+    fake.inject_fault(FaultSpec::new("GET /sdk/approvals/*", FaultAction::status(504)).times(5));
+    let error = app
+        .run(app.engine.get_approval_status("a-1").unwrap())
+        .unwrap_err();
+    assert!(error.is_transient());
+    fake.clear_faults();
+    let error = app
+        .run(app.engine.get_approval_status("a-1").unwrap())
+        .unwrap_err();
+    assert_eq!(error.status(), Some(404));
+}
+
+#[test]
+fn faults_can_be_armed_over_http() {
+    let fake = FakeAlter::start();
+    let app = Client::new(&fake, fake.app_key());
+    let (status, _) = control(
+        &fake,
+        "POST",
+        "faults",
+        r#"{"route": "POST /sdk/grants/list", "times": 1, "action": {"kind": "status", "status": 429, "retry_after": "3"}}"#,
+    );
+    assert_eq!(status, 201);
+
+    let error = app
+        .run(app.engine.list_grants(Default::default(), None).unwrap())
+        .unwrap_err();
+    assert_eq!(error.status(), Some(429));
+    let last = fake.recorded_requests().pop().unwrap();
+    assert_eq!(last.fault.as_deref(), Some("status 429"));
+
+    let (status, _) = control(
+        &fake,
+        "POST",
+        "faults",
+        r#"{"route": "/x", "action": {"kind": "nonsense"}}"#,
+    );
+    assert_eq!(status, 422);
+    let (status, _) = control(&fake, "DELETE", "faults", "");
+    assert_eq!(status, 204);
+}
