@@ -22,8 +22,7 @@ use std::time::Duration;
 
 use alter_async::types::{GrantItem, Principal};
 use alter_async::{
-    Agent, App, AwaitOptions, CreateAgent, ListGrants, ProxyOutcome, ProxyRequest,
-    RetrieveRequest,
+    Agent, App, AwaitOptions, CreateAgent, ListGrants, ProxyOutcome, ProxyRequest, RetrieveRequest,
 };
 use alter_testkit::FakeAlter;
 
@@ -82,11 +81,20 @@ async fn main() -> ExitCode {
 async fn story() -> Outcome {
     let backend = Backend::choose();
     match &backend.fake {
-        Some(_) => say("backend", &format!("embedded alter-testkit at {}", backend.base_url)),
-        None => say("backend", &format!("real Alter backend at {}", backend.base_url)),
+        Some(_) => say(
+            "backend",
+            &format!("embedded alter-testkit at {}", backend.base_url),
+        ),
+        None => say(
+            "backend",
+            &format!("real Alter backend at {}", backend.base_url),
+        ),
     }
 
-    let app = App::builder().base_url(&backend.base_url).api_key(&backend.api_key).build()?;
+    let app = App::builder()
+        .base_url(&backend.base_url)
+        .api_key(&backend.api_key)
+        .build()?;
 
     say("1 operator", "creating an agent and minting its key");
     let name = format!("quickstart-{}", std::process::id());
@@ -95,7 +103,15 @@ async fn story() -> Outcome {
     let created = app.create_agent(params).await?;
     let minted = app.mint_agent_key(&created.agent.id.to_string()).await?;
     let agent_key = minted.api_key.ok_or("the backend returned no key")?;
-    say("  agent", &format!("{} ({}), key {}…", created.agent.name, created.agent.id, prefix(agent_key.expose_secret())));
+    say(
+        "  agent",
+        &format!(
+            "{} ({}), key {}…",
+            created.agent.name,
+            created.agent.id,
+            prefix(agent_key.expose_secret())
+        ),
+    );
 
     let agent = Agent::builder()
         .base_url(&backend.base_url)
@@ -108,7 +124,10 @@ async fn story() -> Outcome {
         retrieve(&agent, grant_id, url).await?;
         proxy(&agent, grant_id, url).await?;
     } else {
-        say("3-4 skipped", "set ALTER_QUICKSTART_MANAGED_SECRET_ID and ALTER_QUICKSTART_PROVIDER_URL");
+        say(
+            "3-4 skipped",
+            "set ALTER_QUICKSTART_MANAGED_SECRET_ID and ALTER_QUICKSTART_PROVIDER_URL",
+        );
     }
 
     match (&backend.hitl_grant_id, &backend.provider_url) {
@@ -131,10 +150,18 @@ async fn grant_managed_secret(backend: &Backend, agent_key: &str) -> Outcome<Opt
         return Ok(None);
     };
 
-    say("2 operator", &format!("granting managed secret {secret_id} to the agent"));
-    let as_agent = App::builder().base_url(&backend.base_url).api_key(agent_key).build()?;
+    say(
+        "2 operator",
+        &format!("granting managed secret {secret_id} to the agent"),
+    );
+    let as_agent = App::builder()
+        .base_url(&backend.base_url)
+        .api_key(agent_key)
+        .build()?;
     let principal = Principal::agent(Some("quickstart".to_owned()))?;
-    let grant = as_agent.create_managed_secret_grant(secret_id, &principal, None).await?;
+    let grant = as_agent
+        .create_managed_secret_grant(secret_id, &principal, None)
+        .await?;
     as_agent.close().await;
     say("  grant", &grant.grant_id);
     Ok(Some(grant.grant_id))
@@ -152,7 +179,13 @@ async fn retrieve(agent: &Agent, grant_id: &str, url: &str) -> Outcome {
         .as_object()
         .map(|headers| headers.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    say("  provider", &format!("answered {}; it received headers {received:?} (values not shown)", response.status));
+    say(
+        "  provider",
+        &format!(
+            "answered {}; it received headers {received:?} (values not shown)",
+            response.status
+        ),
+    );
     Ok(())
 }
 
@@ -163,10 +196,20 @@ async fn proxy(agent: &Agent, grant_id: &str, url: &str) -> Outcome {
     call.json_body = Some(serde_json::json!({"city": "Lisbon"}));
     match agent.proxy_request(call).await? {
         ProxyOutcome::Completed(result) => {
-            say("  provider", &format!("answered {} ({} body bytes)", result.status_code, result.body_bytes().len()));
+            say(
+                "  provider",
+                &format!(
+                    "answered {} ({} body bytes)",
+                    result.status_code,
+                    result.body_bytes().len()
+                ),
+            );
         }
         ProxyOutcome::Pending(pending) => {
-            say("  pending", &format!("approval {} needed", pending.approval_id));
+            say(
+                "  pending",
+                &format!("approval {} needed", pending.approval_id),
+            );
         }
         _ => say("  outcome", "not known to this version"),
     }
@@ -175,7 +218,10 @@ async fn proxy(agent: &Agent, grant_id: &str, url: &str) -> Outcome {
 
 /// Step 5: an approval-gated call. A human approves (here the testkit plays the human).
 async fn approval(app: &App, backend: &Backend, grant_id: &str, url: &str) -> Outcome {
-    say("5 operator", &format!("DELETE {url} through an approval-gated grant"));
+    say(
+        "5 operator",
+        &format!("DELETE {url} through an approval-gated grant"),
+    );
     let mut call = ProxyRequest::new("DELETE", url, grant_id);
     call.reason = Some("quickstart: clean up".to_owned());
     let pending = match app.proxy_request(call).await? {
@@ -184,11 +230,20 @@ async fn approval(app: &App, backend: &Backend, grant_id: &str, url: &str) -> Ou
         _ => return Err("unknown proxy outcome".into()),
     };
     let approval_id = pending.approval_id.to_string();
-    say("  pending", &format!("approval {approval_id}: a human must decide at {}", pending.approval_url));
+    say(
+        "  pending",
+        &format!(
+            "approval {approval_id}: a human must decide at {}",
+            pending.approval_url
+        ),
+    );
 
     if backend.fake.is_some() {
         // The human: the testkit's control API, as a reviewer's click would.
-        let approve = format!("{}/_testkit/approvals/{approval_id}/approve", backend.base_url);
+        let approve = format!(
+            "{}/_testkit/approvals/{approval_id}/approve",
+            backend.base_url
+        );
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(300)).await;
             say("  human", "approves the call");
@@ -200,7 +255,13 @@ async fn approval(app: &App, backend: &Backend, grant_id: &str, url: &str) -> Ou
 
     let options = AwaitOptions::default().poll_interval(Duration::from_millis(200));
     let result = app.await_approval(&approval_id, options).await?;
-    say("  approved", &format!("the backend executed the call: provider answered {}", result.status_code));
+    say(
+        "  approved",
+        &format!(
+            "the backend executed the call: provider answered {}",
+            result.status_code
+        ),
+    );
     Ok(())
 }
 
@@ -221,8 +282,13 @@ async fn grants(app: &App, agent: &Agent, grant_id: Option<&str>) -> Outcome {
     };
     let page = agent.list_grants(ListGrants::default()).await?;
     say("6 agent", &format!("sees {} grant(s)", page.grants.len()));
-    let revoked = app.revoke_grant(grant_id, Some("quickstart finished")).await?;
-    say("  revoked", &format!("{}: {}", revoked.grant_id, revoked.message));
+    let revoked = app
+        .revoke_grant(grant_id, Some("quickstart finished"))
+        .await?;
+    say(
+        "  revoked",
+        &format!("{}: {}", revoked.grant_id, revoked.message),
+    );
     Ok(())
 }
 
@@ -235,7 +301,10 @@ fn audit_trail(backend: &Backend) {
     say("7 audit", "rows the backend stored");
     for row in fake.audit_rows() {
         let line = match &row.log {
-            Some(log) => format!("{} {} -> {} ({} ms)", log.method, log.url, log.response_status, log.latency_ms),
+            Some(log) => format!(
+                "{} {} -> {} ({} ms)",
+                log.method, log.url, log.response_status, log.latency_ms
+            ),
             None => row.raw.to_string(),
         };
         say("  row", &line);
@@ -244,9 +313,15 @@ fn audit_trail(backend: &Backend) {
 
 fn describe(grant: &GrantItem) -> String {
     match grant {
-        GrantItem::OAuth(item) => format!("oauth {} {} ({})", item.provider_id, item.grant_id, item.status),
+        GrantItem::OAuth(item) => format!(
+            "oauth {} {} ({})",
+            item.provider_id, item.grant_id, item.status
+        ),
         GrantItem::ManagedSecret(item) => {
-            format!("managed secret {} {} ({})", item.managed_secret_slug, item.grant_id, item.status)
+            format!(
+                "managed secret {} {} ({})",
+                item.managed_secret_slug, item.grant_id, item.status
+            )
         }
         other => format!("{:?}", other.grant_id()),
     }

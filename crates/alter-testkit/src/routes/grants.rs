@@ -116,7 +116,6 @@ pub(super) async fn create_managed_secret_grant(
     body: Bytes,
 ) -> Answer {
     caller.require("grants:write", Envelope::Detail)?;
-    operator_only(&caller)?;
     let object = object(&body)?;
     let principal: Principal = object
         .get("principal")
@@ -124,6 +123,11 @@ pub(super) async fn create_managed_secret_grant(
         .ok_or_else(|| {
             invalid_body("principal must be a user, group, system or agent principal")
         })?;
+    // An agent principal binds to the agent the key resolves to, so an agent key may grant
+    // a managed secret to itself; every other principal needs the operator's key.
+    if !matches!(principal, Principal::Agent { .. }) {
+        operator_only(&caller)?;
+    }
     let grant_policy: Map<String, Value> = match object.get("grant_policy") {
         None | Some(Value::Null) => Map::new(),
         Some(value) => {
