@@ -85,6 +85,8 @@ pub(crate) enum Actor {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ApiPath {
     wire: String,
+    /// The route with every parameter replaced by `{id}`, for logs.
+    template: String,
 }
 
 impl ApiPath {
@@ -92,6 +94,7 @@ impl ApiPath {
     pub(crate) fn new(path: &str) -> Self {
         Self {
             wire: path.to_owned(),
+            template: path.to_owned(),
         }
     }
 
@@ -99,12 +102,14 @@ impl ApiPath {
     pub(crate) fn param(mut self, value: &str) -> Self {
         self.wire.push('/');
         self.wire.push_str(&encode_path_segment(value));
+        self.template.push_str("/{id}");
         self
     }
 
     /// Appends a fixed piece such as `/keys`.
     pub(crate) fn then(mut self, fixed: &str) -> Self {
         self.wire.push_str(fixed);
+        self.template.push_str(fixed);
         self
     }
 
@@ -123,9 +128,10 @@ impl ApiPath {
         &self.wire
     }
 
-    /// The path without its query, for logs.
+    /// The path without its query and with every id replaced by `{id}`, for logs: ids
+    /// and query values (names, emails) stay out of log files.
     pub(crate) fn route(&self) -> &str {
-        self.wire.split('?').next().unwrap_or(&self.wire)
+        &self.template
     }
 }
 
@@ -399,4 +405,32 @@ pub(crate) fn check_header_value(what: &str, value: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_for_logs_hide_ids_and_queries() {
+        let path = ApiPath::new("/sdk/agents")
+            .param("3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c")
+            .then("/keys")
+            .param("key 1/2")
+            .query([("force", "true")]);
+
+        assert_eq!(path.route(), "/sdk/agents/{id}/keys/{id}");
+        assert_eq!(
+            path.wire(),
+            "/sdk/agents/3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c/keys/key%201%2F2?force=true"
+        );
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_or_nul_are_refused() {
+        assert!(check_header_value("caller", "ok value").is_ok());
+        assert!(check_header_value("caller", "a\rb").is_err());
+        assert!(check_header_value("caller", "a\nb").is_err());
+        assert!(check_header_value("caller", "a\0b").is_err());
+    }
 }

@@ -387,13 +387,10 @@ impl Retrieve {
                 credential_headers,
                 audit_headers,
             }) => {
+                // Only the host: provider paths and queries carry ids and sometimes secrets.
                 tracing::debug!(
                     method = request.method.as_str(),
-                    path = request
-                        .path_and_query()
-                        .split('?')
-                        .next()
-                        .unwrap_or_default(),
+                    host = host_of(&request.url),
                     "alter provider call"
                 );
                 let sent_headers = audit_headers;
@@ -710,6 +707,17 @@ struct Prepared {
     request: HttpRequest,
     credential_headers: Vec<String>,
     audit_headers: Vec<(String, String)>,
+}
+
+/// The host (and port) of an absolute URL, for logs.
+fn host_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    // Userinfo would be a credential.
+    authority.rsplit('@').next().unwrap_or_default()
 }
 
 fn provider_http(
