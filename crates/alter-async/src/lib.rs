@@ -44,13 +44,14 @@
 
 mod agent;
 mod app;
+mod builder;
 mod entropy;
 mod inner;
 mod trace;
 mod transport;
 mod uploader;
 
-pub use agent::{Agent, AgentBuilder};
+pub use agent::Agent;
 pub use alter_core::api::{
     ConnectSessionParams, CreateAgent, DeriveKey, GrantTarget, ListAgents, ListGrants,
     ManagedSecretConnectParams, ProviderResponse, ProxyOutcome, ProxyRequest, RetrieveRequest,
@@ -60,6 +61,7 @@ pub use alter_core::retry::RetryConfig;
 pub use alter_core::surface::{AwaitOptions, ConnectOptions, TraceOptions};
 pub use alter_core::types;
 pub use alter_core::{Error, Result};
-pub use app::{App, AppBuilder, Grants};
+pub use app::{App, Grants};
+pub use builder::{AgentBuilder, AppBuilder, Builder};
 pub use inner::{GetterError, TokenFuture};
 pub use transport::{HttpTransport, ReqwestTransport};

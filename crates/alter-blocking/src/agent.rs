@@ -2,12 +2,10 @@
 
 use std::sync::Arc;
 
+use alter_core::Result;
 use alter_core::surface::TraceOptions;
-use alter_core::{ClientOptions, Engine, Result, Role};
 
-use alter_core::lifecycle::UrlHandler;
-
-use crate::inner::{GetterError, Inner, TokenGetter};
+use crate::inner::Inner;
 use crate::trace::TraceGuard;
 
 /// An agent's client: retrieve-mode and proxied provider calls, approvals, its own grants
@@ -31,66 +29,7 @@ pub struct Agent {
     pub(crate) inner: Arc<Inner>,
 }
 
-/// Builds an [`Agent`].
-#[derive(Default)]
-#[must_use]
-pub struct AgentBuilder {
-    options: ClientOptions,
-    token_getter: Option<TokenGetter>,
-    url_handler: Option<UrlHandler>,
-}
-
-impl std::fmt::Debug for AgentBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentBuilder")
-            .field("options", &self.options)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AgentBuilder {
-    alter_core::__alter_option_setters!();
-
-    /// Returns the end user's token for the calls that carry one. Called once per call.
-    pub fn user_token_getter(
-        mut self,
-        getter: impl Fn() -> std::result::Result<String, GetterError> + Send + Sync + 'static,
-    ) -> Self {
-        self.token_getter = Some(Arc::new(getter));
-        self
-    }
-
-    /// Builds the client; settings not given in code come from the environment.
-    ///
-    /// # Errors
-    ///
-    /// `Sdk` when there is no API key or the key, base URL or caller is malformed.
-    pub fn build(self) -> Result<Agent> {
-        let config = self
-            .options
-            .resolve(Role::Agent, |name| std::env::var(name).ok())?;
-        let engine = Engine::new(config, Arc::new(crate::entropy::OsEntropy))?;
-        Ok(Agent {
-            inner: Arc::new(Inner::new(engine, self.token_getter, self.url_handler)),
-        })
-    }
-}
-
 impl Agent {
-    /// A builder with every option at its default.
-    pub fn builder() -> AgentBuilder {
-        AgentBuilder::default()
-    }
-
-    /// An agent configured entirely from `ALTER_API_KEY` and `ALTER_BASE_URL`.
-    ///
-    /// # Errors
-    ///
-    /// As [`AgentBuilder::build`].
-    pub fn from_env() -> Result<Self> {
-        Self::builder().build()
-    }
-
     /// Makes `options`' context ambient on this thread until the guard is dropped:
     /// retrieve-mode calls send it as `X-Alter-Context`. Traces nest; an inner trace
     /// inherits the outer one's run, thread and metadata, and names it as parent agent.

@@ -2,14 +2,11 @@
 
 use std::sync::Arc;
 
+use alter_core::Result;
 use alter_core::api::{GrantPages, ListGrants};
-use alter_core::types::{CallerType, GrantItem};
-use alter_core::{ClientOptions, Engine, Result, Role};
+use alter_core::types::GrantItem;
 
-use crate::agent::Agent;
-use alter_core::lifecycle::UrlHandler;
-
-use crate::inner::{GetterError, Inner, TokenGetter};
+use crate::inner::Inner;
 
 /// The operator's client: everything an app with a root (`rk`) key may do, including
 /// managing agents and acting as one of them.
@@ -34,91 +31,7 @@ pub struct App {
     pub(crate) inner: Arc<Inner>,
 }
 
-/// Builds an [`App`].
-#[derive(Default)]
-#[must_use]
-pub struct AppBuilder {
-    options: ClientOptions,
-    caller_type: Option<CallerType>,
-    token_getter: Option<TokenGetter>,
-    url_handler: Option<UrlHandler>,
-}
-
-impl std::fmt::Debug for AppBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppBuilder")
-            .field("options", &self.options)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AppBuilder {
-    alter_core::__alter_option_setters!();
-
-    /// The caller type sent with the caller. Defaults to `service`.
-    pub fn caller_type(mut self, caller_type: CallerType) -> Self {
-        self.caller_type = Some(caller_type);
-        self
-    }
-
-    /// Returns the end user's token for the calls that carry one (retrieve mode, grant
-    /// list and revocation, connect sessions). Called once per such call.
-    pub fn user_token_getter(
-        mut self,
-        getter: impl Fn() -> std::result::Result<String, GetterError> + Send + Sync + 'static,
-    ) -> Self {
-        self.token_getter = Some(Arc::new(getter));
-        self
-    }
-
-    /// Builds the client; settings not given in code come from the environment.
-    ///
-    /// # Errors
-    ///
-    /// `Sdk` when there is no API key or the key, base URL or caller is malformed.
-    pub fn build(self) -> Result<App> {
-        let mut options = self.options;
-        if let Some(caller_type) = self.caller_type {
-            options = options.caller_type(caller_type);
-        }
-        let config = options.resolve(Role::App, |name| std::env::var(name).ok())?;
-        let engine = Engine::new(config, Arc::new(crate::entropy::OsEntropy))?;
-        Ok(App {
-            inner: Arc::new(Inner::new(engine, self.token_getter, self.url_handler)),
-        })
-    }
-}
-
 impl App {
-    /// A builder with every option at its default.
-    pub fn builder() -> AppBuilder {
-        AppBuilder::default()
-    }
-
-    /// An app configured entirely from `ALTER_API_KEY` and `ALTER_BASE_URL`.
-    ///
-    /// # Errors
-    ///
-    /// As [`AppBuilder::build`].
-    pub fn from_env() -> Result<Self> {
-        Self::builder().build()
-    }
-
-    /// An [`Agent`] that acts as the agent `agent_id` with this app's key (impersonation).
-    /// It has no token getter.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when `agent_id` is not a UUID; `Closed` after [`App::close`].
-    pub fn get_agent(&self, agent_id: &str) -> Result<Agent> {
-        self.inner.state().ensure_open()?;
-        let config = self.inner.engine().config().impersonating(agent_id)?;
-        let engine = Engine::new(config, Arc::new(crate::entropy::OsEntropy))?;
-        Ok(Agent {
-            inner: Arc::new(self.inner.derive(engine, false)),
-        })
-    }
-
     /// Every grant from `params`' page on, fetching pages as the iteration needs them.
     pub fn grants(&self, params: ListGrants) -> Grants<'_> {
         Grants {

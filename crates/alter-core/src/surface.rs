@@ -245,8 +245,28 @@ macro_rules! __alter_shared_methods {
 /// Expands to the methods only the operator `App` has.
 #[doc(hidden)]
 #[macro_export]
+#[expect(
+    clippy::crate_in_macro_def,
+    reason = "`crate::` names the frontend that expands the macro: its Agent, builder and entropy"
+)]
 macro_rules! __alter_app_methods {
     ([$($async:tt)*] [$($await:tt)*]) => {
+        /// An `Agent` that acts as the agent `agent_id` with this app's key
+        /// (impersonation). It shares this app's connections and has no token getter.
+        ///
+        /// # Errors
+        ///
+        /// `InvalidInput` when `agent_id` is not a UUID; `Closed` after `close`.
+        pub fn get_agent(&self, agent_id: &str) -> $crate::Result<crate::Agent> {
+            self.inner.state().ensure_open()?;
+            let config = self.inner.engine().config().impersonating(agent_id)?;
+            let engine = $crate::Engine::new(
+                config,
+                std::sync::Arc::new(crate::entropy::OsEntropy),
+            )?;
+            Ok(crate::Agent { inner: std::sync::Arc::new(self.inner.derive(engine, false)) })
+        }
+
         /// One page of the grants this app (or the token getter's end user) can see.
         ///
         /// # Errors
@@ -703,8 +723,26 @@ macro_rules! __alter_option_setters {
 /// Expands to the plain (never async) accessors both clients of both frontends have.
 #[doc(hidden)]
 #[macro_export]
+#[expect(
+    clippy::crate_in_macro_def,
+    reason = "`crate::` names the frontend that expands the macro: its Agent, builder and entropy"
+)]
 macro_rules! __alter_client_basics {
     () => {
+        /// A builder with every option at its default.
+        pub fn builder() -> crate::builder::Builder<Self> {
+            crate::builder::Builder::default()
+        }
+
+        /// A client configured entirely from `ALTER_API_KEY` and `ALTER_BASE_URL`.
+        ///
+        /// # Errors
+        ///
+        /// `Sdk` when `ALTER_API_KEY` is missing or malformed, or `ALTER_BASE_URL` is.
+        pub fn from_env() -> $crate::Result<Self> {
+            Self::builder().build()
+        }
+
         /// A sibling whose every call is limited to these scopes (macaroon-style
         /// attenuation). It shares this client's connections; closing this client closes
         /// it too.
