@@ -5,7 +5,6 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use alter_core::lifecycle::UrlHandler;
-use alter_core::types::CallerType;
 use alter_core::{ClientOptions, Engine, Result, Role};
 
 use crate::inner::{GetterError, Inner, TokenFuture, TokenGetter};
@@ -88,36 +87,4 @@ impl<C> Builder<C> {
     }
 }
 
-impl Builder<App> {
-    /// The caller type sent with the caller. Defaults to `service`.
-    pub fn caller_type(mut self, caller_type: CallerType) -> Self {
-        self.options = self.options.caller_type(caller_type);
-        self
-    }
-
-    /// Builds the app; settings not given in code come from the environment.
-    ///
-    /// # Errors
-    ///
-    /// `Sdk` when there is no API key or the key, base URL or caller is malformed, or
-    /// the TLS stack cannot be set up.
-    pub fn build(self) -> Result<App> {
-        Ok(App {
-            inner: self.inner(Role::App)?,
-        })
-    }
-}
-
-impl Builder<Agent> {
-    /// Builds the agent; settings not given in code come from the environment.
-    ///
-    /// # Errors
-    ///
-    /// `Sdk` when there is no API key or the key, base URL or caller is malformed, or
-    /// the TLS stack cannot be set up.
-    pub fn build(self) -> Result<Agent> {
-        Ok(Agent {
-            inner: self.inner(Role::Agent)?,
-        })
-    }
-}
+alter_core::__alter_builder_finishers!();

@@ -780,3 +780,50 @@ macro_rules! __alter_client_basics {
         }
     };
 }
+
+/// Expands to the parts of a frontend's `Builder<C>` that name the client types: the
+/// App-only caller type, and `build` for each client. The frontend's builder provides
+/// `fn inner(self, role: Role) -> Result<Arc<Inner>>`.
+#[doc(hidden)]
+#[macro_export]
+#[expect(
+    clippy::crate_in_macro_def,
+    reason = "`crate::` names the frontend that expands the macro: its App, Agent and builder"
+)]
+macro_rules! __alter_builder_finishers {
+    () => {
+        impl crate::builder::Builder<crate::App> {
+            /// The caller type sent with the caller. Defaults to `service`.
+            pub fn caller_type(mut self, caller_type: $crate::types::CallerType) -> Self {
+                self.options = self.options.caller_type(caller_type);
+                self
+            }
+
+            /// Builds the app; settings not given in code come from the environment.
+            ///
+            /// # Errors
+            ///
+            /// `Sdk` when there is no API key, the key, base URL or caller is malformed, or
+            /// the HTTP stack cannot be set up.
+            pub fn build(self) -> $crate::Result<crate::App> {
+                Ok(crate::App {
+                    inner: self.inner($crate::Role::App)?,
+                })
+            }
+        }
+
+        impl crate::builder::Builder<crate::Agent> {
+            /// Builds the agent; settings not given in code come from the environment.
+            ///
+            /// # Errors
+            ///
+            /// `Sdk` when there is no API key, the key, base URL or caller is malformed, or
+            /// the HTTP stack cannot be set up.
+            pub fn build(self) -> $crate::Result<crate::Agent> {
+                Ok(crate::Agent {
+                    inner: self.inner($crate::Role::Agent)?,
+                })
+            }
+        }
+    };
+}
