@@ -96,14 +96,19 @@ impl<T> Operation for Call<T> {
     type Output = T;
 
     fn start(&mut self, now: Now) -> Step<T> {
+        let step = self.send(now);
         if self.retries_enabled {
-            self.retry = Some(RetryState::new(
-                &self.engine.config().retry,
-                self.idempotency,
-                now.monotonic,
-            ));
+            let mut config = self.engine.config().retry.clone();
+            if config.jitter_seed == 0 {
+                // A seed per call, so that clients retrying together spread out: the first
+                // attempt's nonce is already fresh randomness (no extra draw).
+                if let Step::Send(request) = &step {
+                    config.jitter_seed = seed_from_nonce(request);
+                }
+            }
+            self.retry = Some(RetryState::new(&config, self.idempotency, now.monotonic));
         }
-        self.send(now)
+        step
     }
 
     fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<T> {
@@ -155,6 +160,15 @@ impl<T> Operation for Call<T> {
         // Every attempt is signed afresh: new timestamp, new nonce (PROTOCOL.md §16 D8).
         self.send(now)
     }
+}
+
+/// The first 64 bits of a signed request's nonce.
+fn seed_from_nonce(request: &crate::io::HttpRequest) -> u64 {
+    request
+        .header(crate::signing::HEADER_NONCE)
+        .and_then(|nonce| nonce.get(..16))
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .unwrap_or(0)
 }
 
 /// Wraps an operation whose errors the protocol swallows (token verification): any error

@@ -65,8 +65,8 @@ pub struct RetryConfig {
     /// Longest wait a `Retry-After` header can impose; larger values are cut to it.
     /// Defaults to 30 s.
     pub max_retry_after: Duration,
-    /// Seed of the jitter, so a schedule can be replayed. Frontends draw it from their
-    /// entropy source per call. Defaults to 0.
+    /// Seed of the jitter, so a schedule can be replayed. 0 (the default) means a fresh
+    /// seed per call, taken from the call's first nonce.
     pub jitter_seed: u64,
 }
 
