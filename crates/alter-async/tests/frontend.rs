@@ -1,0 +1,215 @@
+//! `alter-async` against `alter-testkit`: every operation, faults, redirects, audit and the
+//! closed state, through the scenarios `alter-blocking` runs too (its `tests/common/`).
+
+#[macro_use]
+#[path = "../../alter-blocking/tests/common/mod.rs"]
+mod common;
+
+/// The helpers whose signatures differ between the two frontends.
+mod adapter {
+    use alter_async::{
+        Agent, AppBuilder, GetterError, ProviderResponse, Result, RetrieveRequest, TraceOptions,
+    };
+
+    /// A builder whose token getter answers `token`.
+    pub(crate) fn with_token(builder: AppBuilder, token: String) -> AppBuilder {
+        builder.user_token_getter(move || {
+            let token = token.clone();
+            async move { Ok(token) }
+        })
+    }
+
+    /// A builder whose token getter fails.
+    pub(crate) fn with_failing_getter(builder: AppBuilder) -> AppBuilder {
+        builder
+            .user_token_getter(|| async { Err(GetterError::from("the identity provider is down")) })
+    }
+
+    /// `request` inside a trace (a task-local scope around the call).
+    pub(crate) async fn traced_request(
+        agent: &Agent,
+        options: TraceOptions,
+        request: RetrieveRequest,
+    ) -> Result<ProviderResponse> {
+        agent.trace(options, agent.request(request)).await?
+    }
+}
+
+mod support {
+    frontend_support!(alter_async);
+}
+
+mod operations {
+    operation_scenarios!(
+        alter_async,
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)],
+        [async] [.await]
+    );
+}
+
+mod flows {
+    flow_scenarios!(
+        alter_async,
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)],
+        [async] [.await]
+    );
+}
+
+mod faults {
+    fault_scenarios!(
+        alter_async,
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)],
+        [async] [.await]
+    );
+}
+
+mod hygiene {
+    hygiene_scenarios!(
+        alter_async,
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)],
+        [async] [.await]
+    );
+}
+
+#[macro_use]
+#[path = "../../alter-blocking/tests/common/parity.rs"]
+mod parity_story;
+
+/// The same story through both frontends, against identically seeded fakes.
+mod parity {
+    use alter_testkit::FakeAlter;
+
+    use crate::parity_story::{SEED, seen};
+
+    mod blocking_side {
+        parity_story!(alter_blocking, [] []);
+    }
+
+    mod async_side {
+        parity_story!(alter_async, [async] [.await]);
+    }
+
+    #[test]
+    fn both_frontends_send_the_same_requests() {
+        let blocking = FakeAlter::builder().seed(SEED).start().unwrap();
+        blocking_side::story(&blocking);
+
+        let asynchronous = FakeAlter::builder().seed(SEED).start().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async_side::story(&asynchronous));
+
+        let (left, right) = (seen(&blocking), seen(&asynchronous));
+        assert!(left.len() >= 15, "the story ran: {} requests", left.len());
+        for (index, (b, a)) in left.iter().zip(&right).enumerate() {
+            assert_eq!(
+                b, a,
+                "request {index} differs (left: blocking, right: async)"
+            );
+        }
+        assert_eq!(left.len(), right.len());
+    }
+}
+
+/// Known divergences between the two HTTP stacks, kept runnable with `--ignored`.
+mod divergence {
+    use alter_testkit::{FakeAlter, Listener};
+    use serde_json::Value;
+
+    /// What the provider saw for one call: the echoed path and query, or the error class.
+    fn outcome(result: alter_async::Result<alter_async::ProviderResponse>) -> String {
+        match result {
+            Ok(response) => {
+                let echoed: Value = response.json().expect("the echo answers JSON");
+                format!("{} {}?{}", response.status, echoed["path"], echoed["query"])
+            }
+            Err(error) => error.class_name().to_owned(),
+        }
+    }
+
+    #[test]
+    #[ignore = "known bug: reqwest rewrites provider URLs (dot segments, '\\\\', quotes, \
+                non-ASCII) and ureq refuses some characters as a NetworkError"]
+    fn a_provider_url_reaches_the_provider_the_same_way_through_both_frontends() {
+        let fake = FakeAlter::start();
+        let blocking = alter_blocking::App::builder()
+            .base_url(fake.base_url())
+            .api_key(fake.app_key())
+            .build()
+            .unwrap();
+        let asynchronous = alter_async::App::builder()
+            .base_url(fake.base_url())
+            .api_key(fake.app_key())
+            .build()
+            .unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let base = fake.provider_base_url();
+        let urls = [
+            format!("{base}/echo/a/../b"),
+            format!("{base}/echo/a\\..\\..\\status\\500"),
+            format!("{base}/echo/x?q=a'b"),
+            format!("{base}/echo/x?q=a\"b"),
+            format!("{base}/echo/x?q=a<b>"),
+            format!("{base}/echo/p`q"),
+            format!("{base}/echo/x?q=é"),
+        ];
+
+        for url in urls {
+            let grant = &fake.grants().oauth_bearer;
+            let call = alter_blocking::RetrieveRequest::grant("GET", &url, grant);
+            let through_blocking = outcome(blocking.request(call.clone()));
+            let through_async = outcome(runtime.block_on(asynchronous.request(call)));
+            assert_eq!(through_blocking, through_async, "{url}");
+        }
+        blocking.close();
+        runtime.block_on(asynchronous.close());
+    }
+
+    #[test]
+    #[ignore = "known bug: a caller's Content-Length header reaches the HTTP stack; reqwest \
+                then sends a truncated body and ureq fails as a NetworkError"]
+    fn a_callers_content_length_never_truncates_the_body() {
+        let fake = FakeAlter::start();
+        let blocking = alter_blocking::App::builder()
+            .base_url(fake.base_url())
+            .api_key(fake.app_key())
+            .build()
+            .unwrap();
+        let asynchronous = alter_async::App::builder()
+            .base_url(fake.base_url())
+            .api_key(fake.app_key())
+            .build()
+            .unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let body = b"0123456789 the whole body".to_vec();
+        let mut call = alter_blocking::RetrieveRequest::grant(
+            "POST",
+            format!("{}/echo/framed", fake.provider_base_url()),
+            &fake.grants().oauth_bearer,
+        );
+        call.body = Some(body.clone());
+        call.extra_headers = vec![("Content-Length".into(), "5".into())];
+
+        let results = [
+            blocking.request(call.clone()),
+            runtime.block_on(asynchronous.request(call)),
+        ];
+        for (frontend, result) in ["blocking", "async"].into_iter().zip(results) {
+            if let Err(error) = result {
+                assert!(error.is_invalid_input(), "{frontend}: {error:?}");
+            }
+        }
+        for received in fake
+            .recorded_requests()
+            .iter()
+            .filter(|r| r.listener == Listener::Provider)
+        {
+            assert_eq!(received.body, body, "the provider got a truncated body");
+        }
+        blocking.close();
+        runtime.block_on(asynchronous.close());
+    }
+}
