@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use alter_core::io::{MAX_RESPONSE_BODY, response_too_large};
 use alter_core::{HttpRequest, HttpResponse, Target, TransportError, TransportErrorKind};
 
 /// Sends the engine's requests. The default is [`ReqwestTransport`]; a custom one must
@@ -65,7 +66,14 @@ impl HttpTransport for ReqwestTransport {
                 )
             })
             .collect();
-        let body = response.bytes().await.map_err(transport_error)?.to_vec();
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if (body.len() + chunk.len()) as u64 > MAX_RESPONSE_BODY {
+                return Err(response_too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(HttpResponse {
             status,
             headers,

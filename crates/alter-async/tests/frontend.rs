@@ -131,8 +131,6 @@ mod divergence {
     }
 
     #[test]
-    #[ignore = "known bug: reqwest rewrites provider URLs (dot segments, '\\\\', quotes, \
-                non-ASCII) and ureq refuses some characters as a NetworkError"]
     fn a_provider_url_reaches_the_provider_the_same_way_through_both_frontends() {
         let fake = FakeAlter::start();
         let blocking = alter_blocking::App::builder()
@@ -169,8 +167,6 @@ mod divergence {
     }
 
     #[test]
-    #[ignore = "known bug: a caller's Content-Length header reaches the HTTP stack; reqwest \
-                then sends a truncated body and ureq fails as a NetworkError"]
     fn a_callers_content_length_never_truncates_the_body() {
         let fake = FakeAlter::start();
         let blocking = alter_blocking::App::builder()

@@ -13,12 +13,15 @@ pub(crate) fn current() -> Option<Vec<(String, String)>> {
 
 /// Keeps a trace's context ambient on this thread until dropped.
 ///
-/// Guards must be dropped in reverse order of creation (as scopes are); retrieve-mode
+/// The guard cannot leave its thread. Guards must be dropped in reverse order of creation
+/// (as scopes are); retrieve-mode
 /// calls made on this thread meanwhile send the context as `X-Alter-Context`.
 #[derive(Debug)]
 #[must_use = "the trace ends when the guard is dropped"]
 pub struct TraceGuard {
     depth: usize,
+    /// The context lives in a thread-local: the guard must stay on its thread.
+    not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl TraceGuard {
@@ -28,7 +31,10 @@ impl TraceGuard {
             stack.push(context);
             stack.len()
         });
-        Self { depth }
+        Self {
+            depth,
+            not_send: std::marker::PhantomData,
+        }
     }
 }
 

@@ -7,8 +7,7 @@ use std::time::Duration;
 use alter_core::{HttpRequest, HttpResponse, Target, TransportError, TransportErrorKind};
 use ureq::http;
 
-/// The largest response body read into memory.
-const MAX_BODY: u64 = 64 * 1024 * 1024;
+use alter_core::io::{MAX_RESPONSE_BODY as MAX_BODY, response_too_large as too_large};
 
 /// The HTTP stack of one client (shared by its constrained siblings and impersonations).
 #[derive(Debug, Clone)]
@@ -89,9 +88,12 @@ fn from_http(response: http::Response<ureq::Body>) -> Result<HttpResponse, Trans
     response
         .into_body()
         .into_reader()
-        .take(MAX_BODY)
+        .take(MAX_BODY + 1)
         .read_to_end(&mut body)
         .map_err(|error| TransportError::new(TransportErrorKind::Io, error.to_string()))?;
+    if body.len() as u64 > MAX_BODY {
+        return Err(too_large());
+    }
     Ok(HttpResponse {
         status,
         headers,

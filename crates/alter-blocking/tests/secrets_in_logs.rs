@@ -18,7 +18,10 @@ struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
         Ok(bytes.len())
     }
 
@@ -48,7 +51,7 @@ fn a_retried_approval_gated_flow_logs_no_secret() {
         let created = app.create_agent(CreateAgent::new("log-check")).unwrap();
         let minted = app.mint_agent_key(&created.agent.id.to_string()).unwrap();
         shown.push(format!("{created:?} {minted:?}"));
-        let agent_key = minted.api_key.clone().unwrap();
+        let agent_key = minted.api_key.unwrap();
 
         let as_agent = App::builder()
             .base_url(fake.base_url())

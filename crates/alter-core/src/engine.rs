@@ -397,14 +397,27 @@ pub(crate) fn is_header_safe(value: &str) -> bool {
         .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
-/// Checks a caller-supplied header value before any IO.
+/// Checks a caller-supplied header value before any IO: no control character but tab
+/// (CR and LF would split the request, NUL and DEL are refused by HTTP stacks).
 pub(crate) fn check_header_value(what: &str, value: &str) -> Result<()> {
-    if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+    if value.chars().any(|c| c.is_ascii_control() && c != '\t') {
         return Err(Error::invalid_input(format!(
-            "{what} must not contain CR, LF or NUL"
+            "{what} must not contain control characters (CR, LF, NUL, DEL, …)"
         )));
     }
     Ok(())
+}
+
+/// Checks a caller-supplied header: the name must be an HTTP token (RFC 9110 §5.6.2) and
+/// the value free of control characters.
+pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(is_token_char) {
+        return Err(Error::invalid_input(format!(
+            "header name {name:?} is not a valid HTTP header name"
+        )));
+    }
+    check_header_value("header value", value)
 }
 
 #[cfg(test)]

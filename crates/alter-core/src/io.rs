@@ -129,6 +129,21 @@ impl TransportError {
     }
 }
 
+/// The largest response body a frontend reads into memory (64 MiB); a larger one fails the
+/// call rather than being cut silently.
+pub const MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
+
+/// The transport error of a response body over [`MAX_RESPONSE_BODY`].
+pub fn response_too_large() -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Io,
+        format!(
+            "response body larger than {} MiB",
+            MAX_RESPONSE_BODY / (1024 * 1024)
+        ),
+    )
+}
+
 /// One reading of the two clocks the protocol needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Now {

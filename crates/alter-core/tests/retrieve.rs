@@ -379,7 +379,7 @@ fn path_parameters_are_templated_before_the_token_call() {
         [bearer(), Answer::status(200)],
     );
 
-    let templated = "https://api.notion.com/v1/pages/pg%2042%2F%CE%B1/{raw}";
+    let templated = "https://api.notion.com/v1/pages/pg%2042%2F%CE%B1/%7Braw%7D";
     assert_eq!(body_json(run.sends()[0])["request"]["url"], templated);
     assert_eq!(run.provider_request().url, templated);
     assert_eq!(audit_row(&run)["url"], templated);

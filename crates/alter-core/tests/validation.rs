@@ -513,9 +513,16 @@ fn retrieve_inputs_refused_as_sdk_errors() {
         ],
     );
 
-    // Without path parameters the URL is sent verbatim, braces included.
-    retrieve(&e, |r| {
+    // Without path parameters the URL is not templated; raw braces are still refused,
+    // because HTTP stacks disagree on sending them (percent-encode them instead).
+    let raw_braces = retrieve(&e, |r| {
         r.url = "HTTPS://api.example.com/{literal}".into();
+        r.path_params.clear();
+    })
+    .unwrap_err();
+    assert_eq!(raw_braces.class_name(), "AlterValueError");
+    retrieve(&e, |r| {
+        r.url = "HTTPS://api.example.com/%7Bliteral%7D".into();
         r.path_params.clear();
     })
     .unwrap();

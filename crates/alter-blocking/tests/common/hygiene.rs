@@ -182,8 +182,6 @@ macro_rules! hygiene_scenarios {
         }
 
         #[$test]
-        #[ignore = "known bug: alter-core accepts header names and values the HTTP stacks \
-                    refuse, which then fail as NetworkError instead of InvalidInput"]
         $($async)* fn malformed_caller_headers_are_input_errors() {
             let fake = FakeAlter::start();
             let app = app(&fake);

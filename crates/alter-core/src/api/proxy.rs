@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Object, body, decode, require, require_id};
 use crate::call::Call;
 use crate::classify::{classify_approval_status, classify_proxy};
-use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header_value};
+use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header};
 use crate::error::{Error, Result};
 use crate::retry::Idempotency;
 
@@ -101,8 +101,7 @@ impl Engine {
                     "header '{name}' is not allowed on proxied requests: the vault injects credentials"
                 )));
             }
-            check_header_value("header name", name)?;
-            check_header_value("header value", value)?;
+            check_header(name, value)?;
         }
 
         let mut object = Object::new();

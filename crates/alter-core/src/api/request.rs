@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{Object, body, generic, require, require_id};
 use crate::call::Call;
-use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header_value};
+use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header, check_header_value};
 use crate::error::{Details, Error, ProviderFailure, Result};
 use crate::io::{HttpRequest, HttpResponse, Now, Target, TransportError, TransportErrorKind};
 use crate::json;
@@ -22,9 +22,13 @@ use crate::retrieve::challenge::{InsufficientScopeChallenge, insufficient_scope}
 use crate::retrieve::context::validate_context;
 use crate::retrieve::injection::{self, Credential, InjectionRule, SigV4Call};
 use crate::retrieve::query::{append_query, with_injected_params};
-use crate::retrieve::template::{check_provider_url, template_url};
+use crate::retrieve::template::{check_provider_url, check_sendable_url, template_url};
 use crate::retry::Idempotency;
 use crate::step::{Operation, Step};
+
+/// Headers that describe the body's framing: a caller's value could truncate or corrupt
+/// the body the SDK sends.
+const FRAMING_HEADERS: &[&str] = &["content-length", "transfer-encoding"];
 
 /// The reference client's hard cap on the scope-mismatch report (PROTOCOL.md §5.3).
 const REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -256,11 +260,19 @@ impl Engine {
             check_header_value("caller", caller)?;
         }
         for (name, value) in &request.extra_headers {
-            check_header_value("header name", name)?;
-            check_header_value("header value", value)?;
+            check_header(name, value)?;
+            if FRAMING_HEADERS
+                .iter()
+                .any(|framing| name.eq_ignore_ascii_case(framing))
+            {
+                return Err(Error::invalid_input(format!(
+                    "header '{name}' is set by the HTTP stack from the body; do not pass it"
+                )));
+            }
         }
         check_provider_url(&request.url)?;
         let url = template_url(&request.url, &request.path_params)?;
+        check_sendable_url(&url)?;
         let context = match &request.context {
             Some(map) => validate_context(map)?,
             None => None,

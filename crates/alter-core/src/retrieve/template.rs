@@ -43,12 +43,69 @@ pub fn check_provider_url(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a provider URL after templating: it must be sendable exactly as written, so that
+/// every HTTP stack sends the same bytes and the audit row names what was called.
+///
+/// Refused: characters that are not allowed in a URL as is (non-ASCII, controls, space,
+/// `"`, `'`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`), user info (a credential in the URL),
+/// and `.` / `..` path segments, plain or percent-encoded, which HTTP stacks resolve
+/// against the parent segment (some silently, some not at all).
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] naming what is wrong; percent-encode such characters first.
+///
+/// # Example
+///
+/// ```
+/// use alter_core::retrieve::template::check_sendable_url;
+///
+/// assert!(check_sendable_url("https://api.example.com/v1/items?q=a%20b").is_ok());
+/// assert!(check_sendable_url("https://api.example.com/v1/../admin").is_err());
+/// assert!(check_sendable_url("https://api.example.com/v1/caf\u{e9}").is_err());
+/// ```
+pub fn check_sendable_url(url: &str) -> Result<()> {
+    let bad = url
+        .chars()
+        .find(|&c| !c.is_ascii() || c.is_ascii_control() || " \"'<>\\^`{|}".contains(c));
+    if let Some(c) = bad {
+        return Err(Error::invalid_input(format!(
+            "the provider URL contains {c:?}, which must be percent-encoded"
+        )));
+    }
+
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (authority, rest) = after_scheme.split_at(
+        after_scheme
+            .find(['/', '?', '#'])
+            .unwrap_or(after_scheme.len()),
+    );
+    if authority.contains('@') {
+        return Err(Error::invalid_input(
+            "the provider URL must not carry user info",
+        ));
+    }
+
+    let path = rest.split(['?', '#']).next().unwrap_or_default();
+    let dot_segment = path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    });
+    if dot_segment {
+        return Err(Error::invalid_input(
+            "the provider URL must not contain '.' or '..' path segments",
+        ));
+    }
+    Ok(())
+}
+
 /// Fills the `{name}` placeholders of `url` from `path_params`.
 ///
 /// With no parameters the URL is returned verbatim, braces included. Otherwise every
 /// `{name}` is replaced by its value encoded as a path segment (only `A-Z a-z 0-9 _ . - ~`
 /// stay as they are; `/`, `%` and everything else become `%XX`), and `{{` / `}}` become
-/// literal braces. Parameters that no placeholder uses are ignored.
+/// literal braces, sent percent-encoded (`%7B`, `%7D`). Parameters that no placeholder
+/// uses are ignored.
 ///
 /// # Errors
 ///
@@ -85,11 +142,13 @@ pub fn template_url(url: &str, path_params: &[(String, String)]) -> Result<Strin
     while let Some(at) = rest.find(['{', '}']) {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
+        // Literal braces are sent percent-encoded: some HTTP stacks would encode them and
+        // others send them raw, and the URL must reach the provider the same way.
         if let Some(after) = tail.strip_prefix("{{") {
-            out.push('{');
+            out.push_str("%7B");
             rest = after;
         } else if let Some(after) = tail.strip_prefix("}}") {
-            out.push('}');
+            out.push_str("%7D");
             rest = after;
         } else if let Some(after) = tail.strip_prefix('{') {
             let (name, after) = placeholder(after)?;
@@ -132,6 +191,44 @@ fn value_of<'a>(name: &str, path_params: &'a [(String, String)]) -> Result<&'a s
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
     text.get(..prefix.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+#[cfg(test)]
+mod sendable_tests {
+    use super::check_sendable_url;
+
+    #[test]
+    fn urls_every_http_stack_sends_alike_pass() {
+        for url in [
+            "https://api.example.com",
+            "https://api.example.com/v1/items?q=a%20b&x=1#frag",
+            "http://127.0.0.1:8080/echo/a.b/..c/.d",
+            "https://api.example.com/v1/pages/pg%2042%2F%CE%B1",
+        ] {
+            assert!(check_sendable_url(url).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn urls_that_stacks_rewrite_or_refuse_are_input_errors() {
+        for url in [
+            "https://api.example.com/a/../b",
+            "https://api.example.com/a/./b",
+            "https://api.example.com/a/%2e%2E/b",
+            "https://api.example.com/a\\b",
+            "https://api.example.com/\"quoted\"",
+            "https://api.example.com/<tag>",
+            "https://api.example.com/x?q=a'b",
+            "https://api.example.com/caf\u{e9}",
+            "https://api.example.com/a b",
+            "https://api.example.com/tab\there",
+            "https://user:pass@api.example.com/",
+            "https://api.example.com/{id}",
+        ] {
+            let error = check_sendable_url(url).unwrap_err();
+            assert_eq!(error.class_name(), "AlterValueError", "{url}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -187,7 +284,7 @@ mod tests {
         let url = "https://h/{{lit}}/{a}/{a}/}}";
         assert_eq!(
             template_url(url, &params(&[("a", "1"), ("unused", "2")])).unwrap(),
-            { "https://h/{lit}/1/1/}" }
+            { "https://h/%7Blit%7D/1/1/%7D" }
         );
     }
 
