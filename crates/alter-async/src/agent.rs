@@ -26,6 +26,20 @@ use crate::inner::Inner;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// Operator calls do not exist on an agent, so they do not compile:
+///
+/// ```compile_fail
+/// # async fn run(agent: alter_async::Agent) {
+/// let _ = agent.create_agent(alter_async::CreateAgent::new("sub-agent")).await;
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # async fn run(agent: alter_async::Agent) {
+/// let _ = agent.revoke_grant("grant-id", None).await;
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Agent {
     pub(crate) inner: Arc<Inner>,

@@ -24,6 +24,20 @@ use crate::trace::TraceGuard;
 /// println!("{}", response.status);
 /// # Ok::<(), alter_blocking::Error>(())
 /// ```
+///
+/// Operator calls do not exist on an agent, so they do not compile:
+///
+/// ```compile_fail
+/// # fn run(agent: alter_blocking::Agent) {
+/// let _ = agent.create_agent(alter_blocking::CreateAgent::new("sub-agent"));
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # fn run(agent: alter_blocking::Agent) {
+/// let _ = agent.revoke_grant("grant-id", None);
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Agent {
     pub(crate) inner: Arc<Inner>,
