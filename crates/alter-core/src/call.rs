@@ -71,6 +71,13 @@ impl<T> Call<T> {
         self
     }
 
+    /// Caps this call's HTTP exchange at `limit` (pollers: never past their deadline).
+    pub(crate) fn cap_timeout(mut self, limit: std::time::Duration) -> Self {
+        let capped = self.request.timeout.map_or(limit, |own| own.min(limit));
+        self.request.timeout = Some(capped);
+        self
+    }
+
     /// What the retry policy decided so far.
     pub fn retry_report(&self) -> Option<RetryReport> {
         self.retry.as_ref().map(RetryState::report)

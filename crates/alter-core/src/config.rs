@@ -83,6 +83,11 @@ impl BaseUrl {
         if authority.is_empty() {
             return Err(rejected("the host is empty"));
         }
+        if authority.contains('@') {
+            // Credentials in the URL would be printed wherever the URL is (Debug, error
+            // details); the API key is the only credential the backend needs.
+            return Err(rejected("the URL must not carry user info"));
+        }
         if plain_http && !is_loopback_authority(authority) {
             return Err(rejected(
                 "plain http is only allowed for localhost, 127.0.0.1 and [::1]",

@@ -408,10 +408,24 @@ pub(crate) fn check_header_value(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks an HTTP method: a non-empty token (RFC 9110 §9.1), so that no HTTP stack refuses
+/// it after the credential was fetched.
+pub(crate) fn check_method(method: &str) -> Result<()> {
+    if method.is_empty() || !method.chars().all(is_token_char) {
+        return Err(Error::invalid_input(format!(
+            "{method:?} is not a valid HTTP method"
+        )));
+    }
+    Ok(())
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
 /// Checks a caller-supplied header: the name must be an HTTP token (RFC 9110 §5.6.2) and
 /// the value free of control characters.
 pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
-    let is_token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if name.is_empty() || !name.chars().all(is_token_char) {
         return Err(Error::invalid_input(format!(
             "header name {name:?} is not a valid HTTP header name"

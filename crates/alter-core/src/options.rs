@@ -10,6 +10,9 @@ use crate::engine::ClientConfig;
 use crate::error::{Error, Result};
 use crate::retry::RetryConfig;
 
+/// The longest timeout of one HTTP exchange a client accepts.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// Which client the options are for: the caller type rules differ (PROTOCOL.md §1.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -121,12 +124,18 @@ impl ClientOptions {
         config.caller = self.caller;
         config.caller_type = caller_type;
         if let Some(timeout) = self.timeout {
+            if timeout.is_zero() || timeout > MAX_TIMEOUT {
+                return Err(Error::invalid_input(
+                    "timeout must be above zero and at most one day",
+                ));
+            }
             config.timeout = timeout;
         }
         if let Some(retry) = self.retry {
             config.retry = retry;
         }
         if let Some(user_agent) = self.user_agent {
+            crate::engine::check_header_value("user agent", &user_agent)?;
             config.user_agent = user_agent;
         }
         config.validate()?;

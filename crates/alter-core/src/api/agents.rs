@@ -111,6 +111,7 @@ impl Engine {
 
         let mut call = BackendCall::new("POST", ApiPath::new("/sdk/agents")).json(body(object));
         if let Some(key) = params.idempotency_key {
+            require("idempotency key", &key)?;
             check_header_value("idempotency key", &key)?;
             call = call.header("Idempotency-Key", key);
         }

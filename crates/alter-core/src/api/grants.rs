@@ -38,7 +38,7 @@ impl ListGrants {
     /// The same filter, one page further on.
     pub fn next_page(&self) -> Self {
         Self {
-            offset: self.offset + u64::from(self.limit),
+            offset: self.offset.saturating_add(u64::from(self.limit)),
             ..self.clone()
         }
     }
@@ -216,12 +216,17 @@ impl GrantPages {
         self.next.as_ref()
     }
 
-    /// Takes in a fetched page. An empty page ends the walk even when the backend says
-    /// there is more, so a misbehaving backend cannot make it loop forever.
+    /// Takes in a fetched page. The walk ends when the backend says there is no more, when
+    /// a page is empty, or when the next offset reaches the announced total, so a
+    /// misbehaving backend cannot make it loop forever.
     pub fn on_page(&mut self, page: UnifiedGrantListResult) {
         let more = page.has_more && !page.grants.is_empty();
         self.next = match self.next.take() {
-            Some(current) if more => Some(current.next_page()),
+            Some(current) if more => {
+                let next = current.next_page();
+                let total = page.total;
+                (next.offset < total && next.offset > current.offset).then_some(next)
+            }
             _ => None,
         };
         self.buffer.extend(page.grants);

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Object, body, decode, require, require_id};
 use crate::call::Call;
 use crate::classify::{classify_approval_status, classify_proxy};
-use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header};
+use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header, check_method};
 use crate::error::{Error, Result};
 use crate::retry::Idempotency;
 
@@ -91,6 +91,8 @@ impl Engine {
     pub fn proxy_request(self: &Arc<Self>, request: ProxyRequest) -> Result<Call<ProxyOutcome>> {
         require_id("grant_id", &request.grant_id)?;
         require("url", &request.url)?;
+        crate::retrieve::template::check_provider_url(&request.url)?;
+        check_method(request.method.as_str())?;
         if request.json_body == Some(Value::Null) {
             return Err(Error::invalid_input("json_body cannot be JSON null"));
         }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{Object, body, generic, require, require_id};
 use crate::call::Call;
-use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header, check_header_value};
+use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header, check_method};
 use crate::error::{Details, Error, ProviderFailure, Result};
 use crate::io::{HttpRequest, HttpResponse, Now, Target, TransportError, TransportErrorKind};
 use crate::json;
@@ -26,9 +26,20 @@ use crate::retrieve::template::{check_provider_url, check_sendable_url, template
 use crate::retry::Idempotency;
 use crate::step::{Operation, Step};
 
-/// Headers that describe the body's framing: a caller's value could truncate or corrupt
-/// the body the SDK sends.
-const FRAMING_HEADERS: &[&str] = &["content-length", "transfer-encoding"];
+/// Headers the HTTP stack owns: a caller's value could truncate or corrupt the body
+/// (framing), send the credential to another virtual host than the URL names (`Host`), or
+/// change the connection (hop-by-hop headers).
+const FRAMING_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
 
 /// The reference client's hard cap on the scope-mismatch report (PROTOCOL.md §5.3).
 const REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -256,9 +267,11 @@ impl Engine {
             require("user_token", token.expose_secret())?;
         }
         if let Some(caller) = &request.caller {
-            require("caller", caller)?;
-            check_header_value("caller", caller)?;
+            crate::config::validate_caller(caller).map_err(|_| {
+                Error::invalid_input("caller must be 1 to 255 printable ASCII characters")
+            })?;
         }
+        check_method(request.method.as_str())?;
         for (name, value) in &request.extra_headers {
             check_header(name, value)?;
             if FRAMING_HEADERS
@@ -266,7 +279,7 @@ impl Engine {
                 .any(|framing| name.eq_ignore_ascii_case(framing))
             {
                 return Err(Error::invalid_input(format!(
-                    "header '{name}' is set by the HTTP stack from the body; do not pass it"
+                    "header '{name}' is set by the HTTP stack; do not pass it"
                 )));
             }
         }

@@ -69,15 +69,21 @@ impl AwaitApproval {
     }
 
     fn poll(&mut self, next: Next, now: Now) -> Step<ApprovalResult> {
+        // A poll never runs past the deadline; fetching an executed result may (the call
+        // already ran, and its answer must not be lost).
+        let budget = match next {
+            Next::Status => self.schedule_from(now).remaining(now.monotonic),
+            Next::Result => self.engine.config().timeout,
+        };
         let built = match next {
             Next::Status => self
                 .engine
                 .get_approval_status(&self.approval_id)
-                .map(|call| Current::Status(call.without_retry())),
+                .map(|call| Current::Status(call.without_retry().cap_timeout(budget))),
             Next::Result => self
                 .engine
                 .get_approval_result(&self.approval_id)
-                .map(|call| Current::Result(call.without_retry())),
+                .map(|call| Current::Result(call.without_retry().cap_timeout(budget))),
         };
         self.current = match built {
             Ok(current) => current,

@@ -129,11 +129,12 @@ impl Operation for AwaitSignIn {
         if self.schedule_from(now).is_over(now.monotonic) {
             return self.timed_out();
         }
-
+        let budget = self.schedule_from(now).remaining(now.monotonic);
         let call = self.current.insert(
             self.engine
                 .poll_auth_session_once(&self.session_token)
-                .without_retry(),
+                .without_retry()
+                .cap_timeout(budget),
         );
         match split(call.start(now)) {
             Ok(result) => self.after_poll(result, now),

@@ -53,10 +53,12 @@ impl AwaitConnect {
     }
 
     fn poll(&mut self, now: Now) -> Step<Vec<ConnectResult>> {
+        let budget = self.schedule_from(now).remaining(now.monotonic);
         let call = self.current.insert(
             self.engine
                 .poll_connect_session_once(&self.session_token)
-                .without_retry(),
+                .without_retry()
+                .cap_timeout(budget),
         );
         match split(call.start(now)) {
             Ok(result) => self.after_poll(result, now),

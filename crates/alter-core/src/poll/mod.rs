@@ -22,6 +22,14 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// The default wait between two polls.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
+/// The longest a poller waits, whatever timeout it is given (longer ones are cut to it).
+pub const MAX_POLL_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `at + wait`, or the furthest instant the platform can represent.
+fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait).unwrap_or(at)
+}
+
 /// The default time a poller waits before giving up.
 pub const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -35,14 +43,19 @@ pub(crate) struct Schedule {
 impl Schedule {
     pub(crate) fn new(start: Instant, timeout: Duration, interval: Duration) -> Self {
         Self {
-            deadline: start + timeout,
-            interval: interval.max(MIN_POLL_INTERVAL),
+            deadline: later(start, timeout.min(MAX_POLL_TIMEOUT)),
+            interval: interval.clamp(MIN_POLL_INTERVAL, MAX_POLL_TIMEOUT),
         }
+    }
+
+    /// How long a request sent now may take before the deadline.
+    pub(crate) fn remaining(&self, now: Instant) -> Duration {
+        self.deadline.saturating_duration_since(now)
     }
 
     /// When to poll next: one interval from now, but never past the deadline.
     pub(crate) fn next_poll(&self, now: Instant) -> Instant {
-        (now + self.interval).min(self.deadline)
+        later(now, self.interval).min(self.deadline)
     }
 
     pub(crate) fn is_over(&self, now: Instant) -> bool {
