@@ -47,6 +47,7 @@ pub fn run() -> Result<(), StepFailed> {
         &[],
     )?;
     cargo("test", &["test", "--workspace", "--locked"], &[])?;
+    conformance_python()?;
     cargo(
         "doc",
         &["doc", "--workspace", "--no-deps", "--locked"],
@@ -77,6 +78,19 @@ fn cargo(step: &'static str, args: &[&str], env: &[(&str, &str)]) -> Result<(), 
             reason: format!("could not start cargo: {error}"),
         }),
     }
+}
+
+/// The official Python client against the testkit binary (`cargo xtask conformance python`).
+/// A package index that cannot be reached fails this step: the suite is only meaningful
+/// with the real client.
+fn conformance_python() -> Result<(), StepFailed> {
+    println!("xtask ci: conformance python");
+    crate::conformance::python::run(&crate::conformance::python::Options::default()).map_err(
+        |failure| StepFailed {
+            step: "conformance-python",
+            reason: failure.to_string(),
+        },
+    )
 }
 
 /// `alter-core` must build without any networking or async runtime crate.

@@ -6,11 +6,13 @@
 //! cargo xtask conformance requests <FILE>  replay recorded calls through the core
 //! cargo xtask conformance requests <FILE> --client async|blocking
 //!                                          ... through a real frontend and loopback HTTP
+//! cargo xtask conformance python           the official Python client against the testkit
 //! ```
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use xtask::conformance::python::Options;
 use xtask::conformance::requests::Frontend;
 use xtask::conformance::{self, Report};
 
@@ -21,7 +23,9 @@ commands:
   ci                           fmt, clippy, tests, docs, sans-IO check, cargo-deny
   conformance signing <FILE>   check HMAC signing vectors (fixtures/conformance/signing.json)
   conformance requests <FILE>  replay recorded calls through the core (fixtures/conformance/requests.json)
-      [--client async|blocking]  ... through that real frontend, its HTTP stack and a loopback server";
+      [--client async|blocking]  ... through that real frontend, its HTTP stack and a loopback server
+  conformance python [--verbose]
+                               the official Python client (alter-sdk 0.15.0) against the testkit binary";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +39,10 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        ["conformance", "python"] => conformance::python::run_and_print(&Options::default()),
+        ["conformance", "python", "--verbose" | "-v"] => {
+            conformance::python::run_and_print(&Options { verbose: true })
+        }
         ["conformance", "signing", file] => report(conformance::signing::run(Path::new(file))),
         ["conformance", "requests", file] => conformance::requests::run_and_print(Path::new(file)),
         ["conformance", "requests", file, "--client", name]

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+pub mod python;
 pub mod requests;
 pub mod signing;
 
