@@ -43,7 +43,7 @@ impl Uploader {
 
     /// Queues an upload; when the queue is full, or the client is closed, the upload is
     /// dropped and counted. Must be called inside a tokio runtime.
-    pub(crate) fn enqueue(&self, request: HttpRequest) {
+    pub(crate) fn enqueue(&self, request: HttpRequest) -> Option<HttpRequest> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(*state, State::Idle) {
             let (sender, receiver) = channel(QUEUE_CAPACITY);
@@ -51,16 +51,20 @@ impl Uploader {
             *state = State::Running { sender, worker };
         }
 
-        let refused = match &*state {
+        match &*state {
             State::Running { sender, .. } => match sender.try_send(request) {
-                Ok(()) => return,
-                Err(TrySendError::Full(_)) => "background upload queue full: upload dropped",
-                Err(TrySendError::Closed(_)) => "upload task gone: upload dropped",
+                Ok(()) => None,
+                Err(TrySendError::Full(_)) => {
+                    let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                    tracing::warn!(dropped, "background upload queue full: upload dropped");
+                    None
+                }
+                Err(TrySendError::Closed(request)) => Some(request),
             },
-            State::Idle | State::Closed => "client closed: background upload dropped",
-        };
-        let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::warn!(dropped, "{refused}");
+            // After `close`, the caller sends it itself: a call that was already running
+            // when the client closed still gets its audit row.
+            State::Idle | State::Closed => Some(request),
+        }
     }
 
     /// How many uploads were dropped.
@@ -86,22 +90,27 @@ impl Uploader {
 
 async fn upload_all(transport: Arc<dyn HttpTransport>, mut queue: Receiver<HttpRequest>) {
     while let Some(request) = queue.recv().await {
-        let path = request
-            .path_and_query()
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        match transport.send(request).await {
-            Ok(response) if (200..300).contains(&response.status) => {
-                tracing::debug!(path, status = response.status, "background upload done");
-            }
-            Ok(response) => {
-                tracing::warn!(path, status = response.status, "background upload refused");
-            }
-            Err(error) => {
-                tracing::warn!(path, kind = ?error.kind, "background upload failed");
-            }
+        upload(transport.as_ref(), request).await;
+    }
+}
+
+/// Sends one upload and logs the outcome; failures are never raised.
+pub(crate) async fn upload(transport: &dyn HttpTransport, request: HttpRequest) {
+    let path = request
+        .path_and_query()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    match transport.send(request).await {
+        Ok(response) if (200..300).contains(&response.status) => {
+            tracing::debug!(path, status = response.status, "background upload done");
+        }
+        Ok(response) => {
+            tracing::warn!(path, status = response.status, "background upload refused");
+        }
+        Err(error) => {
+            tracing::warn!(path, kind = ?error.kind, "background upload failed");
         }
     }
 }

@@ -85,7 +85,9 @@ impl Inner {
                     Err(error) => op.on_transport_error(error, now()),
                 },
                 Step::Detach(request) => {
-                    self.uploader.enqueue(request);
+                    if let Some(late) = self.uploader.enqueue(request) {
+                        crate::uploader::upload(&self.transport, late);
+                    }
                     op.on_wake(now())
                 }
                 Step::WaitUntil(deadline) => {

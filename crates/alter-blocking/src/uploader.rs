@@ -38,20 +38,22 @@ impl Uploader {
         }
     }
 
-    /// Queues an upload; when the queue is full the upload is dropped and counted.
-    pub(crate) fn enqueue(&self, request: HttpRequest) {
+    /// Queues an upload; when the queue is full the upload is dropped and counted. After
+    /// `close`, the upload is handed back for the caller to send itself: a call that was
+    /// already running when the client closed still gets its audit row.
+    pub(crate) fn enqueue(&self, request: HttpRequest) -> Option<HttpRequest> {
         let sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(sender) = sender.as_ref() else {
-            tracing::warn!("client closed: background upload dropped");
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
+            return Some(request);
         };
         match sender.try_send(request) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+            Ok(()) => None,
+            Err(TrySendError::Full(_)) => {
                 let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 tracing::warn!(dropped, "background upload queue full: upload dropped");
+                None
             }
+            Err(TrySendError::Disconnected(request)) => Some(request),
         }
     }
 
@@ -90,22 +92,27 @@ impl Drop for Uploader {
 
 fn upload_all(transport: &Transport, queue: &Receiver<HttpRequest>) {
     for request in queue {
-        let path = request
-            .path_and_query()
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        match transport.send(request) {
-            Ok(response) if (200..300).contains(&response.status) => {
-                tracing::debug!(path, status = response.status, "background upload done");
-            }
-            Ok(response) => {
-                tracing::warn!(path, status = response.status, "background upload refused");
-            }
-            Err(error) => {
-                tracing::warn!(path, kind = ?error.kind, "background upload failed");
-            }
+        upload(transport, request);
+    }
+}
+
+/// Sends one upload and logs the outcome; failures are never raised.
+pub(crate) fn upload(transport: &Transport, request: HttpRequest) {
+    let path = request
+        .path_and_query()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    match transport.send(request) {
+        Ok(response) if (200..300).contains(&response.status) => {
+            tracing::debug!(path, status = response.status, "background upload done");
+        }
+        Ok(response) => {
+            tracing::warn!(path, status = response.status, "background upload refused");
+        }
+        Err(error) => {
+            tracing::warn!(path, kind = ?error.kind, "background upload failed");
         }
     }
 }
