@@ -267,7 +267,10 @@ async fn approval(app: &App, backend: &Backend, grant_id: &str, url: &str) -> Ou
 
 /// Step 6: the grant list, and a revocation.
 async fn grants(app: &App, agent: &Agent, grant_id: Option<&str>) -> Outcome {
-    say("6 operator", "listing grants");
+    say(
+        "6 operator",
+        "listing the grants end users connected (OAuth)",
+    );
     let mut pages = app.grants(ListGrants::default());
     let mut count = 0;
     while let Some(grant) = pages.next().await {
@@ -281,7 +284,13 @@ async fn grants(app: &App, agent: &Agent, grant_id: Option<&str>) -> Outcome {
         return Ok(());
     };
     let page = agent.list_grants(ListGrants::default()).await?;
-    say("6 agent", &format!("sees {} grant(s)", page.grants.len()));
+    say(
+        "6 agent",
+        &format!(
+            "sees {} grant(s), its managed secret included",
+            page.grants.len()
+        ),
+    );
     let revoked = app
         .revoke_grant(grant_id, Some("quickstart finished"))
         .await?;

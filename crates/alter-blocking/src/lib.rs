@@ -36,6 +36,14 @@
 //! [`App::create_agent`], `agents.get` → [`App::get_agent_info`], `keys.derive` →
 //! [`App::derive_key`], `scopes.list` → [`App::list_scopes`]; `App.get_agent` (acting as an
 //! agent) keeps its name.
+//!
+//! # Logging
+//!
+//! alter-rs emits `tracing` events (method, route with ids elided, status, attempt,
+//! latency) and never a key, token, signature or body. `ureq` logs through the `log` crate,
+//! and at TRACE level it hex-dumps every byte it sends and receives, keys and credentials
+//! included: if `log` records reach your subscriber, keep the `ureq` and `ureq_proto`
+//! targets at DEBUG or below.
 #![deny(missing_docs)]
 
 mod agent;

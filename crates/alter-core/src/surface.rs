@@ -316,6 +316,10 @@ macro_rules! __alter_app_methods {
 
         /// Grants a principal access to a managed secret.
         ///
+        /// An agent principal carries no agent id: it binds to the agent whose key signs
+        /// the call. To grant a managed secret to an agent, call this on an `App` built
+        /// with that agent's key (the quickstart does so right after minting the key).
+        ///
         /// # Errors
         ///
         /// `GrantNotFound` when the secret does not exist; other backend errors.

@@ -1,7 +1,7 @@
 //! The blocking twin of `alter-async`'s quickstart: the same story with `alter-blocking`.
 //!
 //! ```sh
-//! cargo run -p alter-blocking --example quickstart
+//! cargo run -p alter-blocking --example quickstart_blocking
 //! ```
 //!
 //! It runs on the embedded fake backend (`alter-testkit`), which also plays the human
