@@ -90,7 +90,14 @@ fn from_http(response: http::Response<ureq::Body>) -> Result<HttpResponse, Trans
         .into_reader()
         .take(MAX_BODY + 1)
         .read_to_end(&mut body)
-        .map_err(|error| TransportError::new(TransportErrorKind::Io, error.to_string()))?;
+        .map_err(|error| {
+            let kind = if error.kind() == std::io::ErrorKind::TimedOut {
+                TransportErrorKind::Timeout
+            } else {
+                TransportErrorKind::Io
+            };
+            TransportError::new(kind, error.to_string())
+        })?;
     if body.len() as u64 > MAX_BODY {
         return Err(too_large());
     }

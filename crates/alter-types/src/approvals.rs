@@ -87,7 +87,7 @@ impl ApprovalStatus {
 /// assert_eq!(body["ok"], true);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalResult {
     /// Id of the approval; `None` for a synchronous proxy call (not pollable).
     #[serde(default)]
@@ -185,6 +185,20 @@ fn checked_base64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, 
         return Err(D::Error::custom("body_b64 is not standard padded base64"));
     }
     Ok(text)
+}
+
+impl std::fmt::Debug for ApprovalResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The provider's body and headers may carry data the caller's logs must not hold.
+        let header_names: Vec<&str> = self.headers.keys().map(String::as_str).collect();
+        f.debug_struct("ApprovalResult")
+            .field("approval_id", &self.approval_id)
+            .field("status_code", &self.status_code)
+            .field("header_names", &header_names)
+            .field("body_b64_len", &self.body_b64.len())
+            .field("body_truncated", &self.body_truncated)
+            .finish()
+    }
 }
 
 #[cfg(test)]

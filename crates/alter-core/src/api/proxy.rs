@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Object, body, decode, require, require_id};
 use crate::call::Call;
-use crate::classify::{classify_approval_status, classify_proxy};
+use crate::classify::{classify_approval_result, classify_approval_status, classify_proxy};
 use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header, check_method};
 use crate::error::{Error, Result};
 use crate::retry::Idempotency;
@@ -184,10 +184,15 @@ impl Engine {
         let path = ApiPath::new("/sdk/approvals")
             .param(approval_id)
             .then("/result");
+        let route = path.wire().to_owned();
         let call = BackendCall::new("GET", path).actor(Actor::None);
-        let interpret = Box::new(|response: crate::io::HttpResponse| {
+        let interpret = Box::new(move |response: crate::io::HttpResponse| {
             if response.status != 200 {
-                return Err(classify_proxy(response.status, &response.body));
+                return Err(classify_approval_result(
+                    response.status,
+                    &route,
+                    &response.body,
+                ));
             }
             decode(200, &response.body)
         });
