@@ -3,5 +3,6 @@
 //! The `xtask` binary (`cargo xtask …`) parses the command line and calls into these modules.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod ci;
 pub mod conformance;

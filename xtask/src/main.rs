@@ -1,6 +1,7 @@
 //! `cargo xtask`: developer tasks for alter-rs.
 //!
 //! ```text
+//! cargo xtask bench [--quick]             benchmarks: table in target/bench/report.md
 //! cargo xtask ci                          every check a change must pass
 //! cargo xtask conformance signing <FILE>   replay HMAC signing vectors
 //! cargo xtask conformance requests <FILE>  replay recorded calls through the core
@@ -20,6 +21,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
+  bench [--quick]              benchmarks vs bare reqwest/ureq and the Python SDK (target/bench/report.md)
   ci                           fmt, clippy, tests, docs, sans-IO check, cargo-deny
   conformance signing <FILE>   check HMAC signing vectors (fixtures/conformance/signing.json)
   conformance requests <FILE>  replay recorded calls through the core (fixtures/conformance/requests.json)
@@ -32,6 +34,19 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
     match args.as_slice() {
+        ["bench", rest @ ..] => match rest {
+            [] | ["--quick"] => match xtask::bench::run(rest == ["--quick"]) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    eprintln!("{failure}");
+                    ExitCode::FAILURE
+                }
+            },
+            _ => {
+                eprintln!("{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         ["ci"] => match xtask::ci::run() {
             Ok(()) => ExitCode::SUCCESS,
             Err(failure) => {

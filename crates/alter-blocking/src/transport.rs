@@ -45,10 +45,16 @@ impl Transport {
     }
 }
 
+/// Idle connections an agent keeps for reuse. ureq keeps 3 a host by default, so a program
+/// with more threads calling at once closed and reopened connections on most calls.
+const IDLE_CONNECTIONS: usize = 64;
+
 fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
+        .max_idle_connections(IDLE_CONNECTIONS)
+        .max_idle_connections_per_host(IDLE_CONNECTIONS)
         .timeout_global(Some(timeout))
         .build()
         .into()

@@ -147,9 +147,15 @@ pub(crate) fn verify(store: &mut Store, incoming: &Incoming<'_>) -> Result<Calle
         ));
     }
 
-    store
-        .nonces
-        .retain(|_, seen| seen.abs_diff(incoming.now) <= window);
+    // Pruning walks every nonce of the window, so it runs once per server second: the
+    // window is whole seconds and every stored nonce passed it, so a second prune within
+    // the same second would remove nothing.
+    if store.nonces_pruned_at != Some(incoming.now) {
+        store
+            .nonces
+            .retain(|_, seen| seen.abs_diff(incoming.now) <= window);
+        store.nonces_pruned_at = Some(incoming.now);
+    }
     if store.nonces.insert(nonce.to_owned(), timestamp).is_some() {
         return Err(unauthorized("nonce_reused", "this nonce was already used"));
     }
@@ -359,6 +365,21 @@ mod tests {
 
         let replay = run(&mut store, &headers, "/sdk/grants/list", b"{}", 1_001).unwrap_err();
         assert_eq!(replay.code(), "nonce_reused");
+    }
+
+    #[test]
+    fn a_nonce_is_forgotten_once_out_of_the_window_and_refused_again_after() {
+        let (mut store, seeded) = setup();
+        let window = store.settings.timestamp_window.as_secs();
+        let at = |ts: u64| signed(&seeded.app_key, "POST", "/sdk/token", b"", ts, NONCE, "");
+
+        run(&mut store, &at(1_000), "/sdk/token", b"", 1_000).unwrap();
+        let after = 1_000 + window + 1;
+        run(&mut store, &at(after), "/sdk/token", b"", after).unwrap();
+        let replay = run(&mut store, &at(after), "/sdk/token", b"", after).unwrap_err();
+
+        assert_eq!(replay.code(), "nonce_reused");
+        assert_eq!(store.nonces.len(), 1);
     }
 
     #[test]

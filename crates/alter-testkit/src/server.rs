@@ -40,6 +40,9 @@ pub(crate) async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
+                // Answers go out at once: with Nagle's algorithm on, a client that sends
+                // its request in two writes (ureq) waited milliseconds for some answers.
+                let _ = stream.set_nodelay(true);
                 let (state, router) = (state.clone(), router.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |request| respond(state.clone(), which, router.clone(), request));

@@ -120,6 +120,8 @@ pub(crate) struct Store {
     pub(crate) idempotency: HashMap<String, IdempotentCreate>,
     /// Nonces seen, with the timestamp they came with.
     pub(crate) nonces: HashMap<String, u64>,
+    /// The server second `nonces` was last pruned at.
+    pub(crate) nonces_pruned_at: Option<u64>,
     pub(crate) actor_ids: HashMap<(Uuid, String, String), Uuid>,
     pub(crate) audit: Vec<AuditRecord>,
     pub(crate) scope_reports: Vec<ScopeReport>,
@@ -144,6 +146,7 @@ impl Store {
             users: Vec::new(),
             idempotency: HashMap::new(),
             nonces: HashMap::new(),
+            nonces_pruned_at: None,
             actor_ids: HashMap::new(),
             audit: Vec::new(),
             scope_reports: Vec::new(),
