@@ -163,44 +163,10 @@ fn account_of(grant: &GrantRecord) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use alter_core::classify::classify_generic;
-
-    use uuid::Uuid;
-
     use super::*;
     use crate::spec::GrantSpec;
-    use crate::state::keys::Owner;
-    use crate::state::seed::seed;
-    use crate::state::{Settings, ids::Rng};
+    use crate::state::test_support::{agent, app, class, store};
 
-    fn store() -> Store {
-        let mut store = Store::new(Settings::default(), Rng::seeded(11));
-        seed(&mut store).unwrap();
-        store
-    }
-
-    fn app() -> Caller {
-        Caller {
-            key_id: Uuid::nil(),
-            owner: Owner::App,
-            acting_agent: None,
-            scopes: Vec::new(),
-            deprecated: false,
-            actor_id: None,
-        }
-    }
-
-    fn agent(id: Uuid) -> Caller {
-        Caller {
-            owner: Owner::Agent(id),
-            acting_agent: Some(id),
-            ..app()
-        }
-    }
-
-    fn class(failure: &Failure) -> &'static str {
-        classify_generic(failure.status, &failure.body()).class_name()
-    }
     #[test]
     fn grant_states_give_their_typed_errors() {
         let mut store = store();

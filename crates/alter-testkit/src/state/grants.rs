@@ -480,43 +480,11 @@ fn without_nulls(value: Value) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use alter_core::classify::classify_generic;
-
     use super::*;
     use crate::spec::CredentialSpec;
     use crate::state::access::Lookup;
-    use crate::state::keys::Owner;
-    use crate::state::seed::seed;
-    use crate::state::{Settings, ids::Rng};
+    use crate::state::test_support::{agent, app, class, store};
 
-    fn store() -> Store {
-        let mut store = Store::new(Settings::default(), Rng::seeded(11));
-        seed(&mut store).unwrap();
-        store
-    }
-
-    fn app() -> Caller {
-        Caller {
-            key_id: Uuid::nil(),
-            owner: Owner::App,
-            acting_agent: None,
-            scopes: Vec::new(),
-            deprecated: false,
-            actor_id: None,
-        }
-    }
-
-    fn agent(id: Uuid) -> Caller {
-        Caller {
-            owner: Owner::Agent(id),
-            acting_agent: Some(id),
-            ..app()
-        }
-    }
-
-    fn class(failure: &Failure) -> &'static str {
-        classify_generic(failure.status, &failure.body()).class_name()
-    }
     #[test]
     fn list_visibility_and_pagination() {
         let store = store();

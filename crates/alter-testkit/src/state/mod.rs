@@ -9,6 +9,8 @@ pub(crate) mod ids;
 pub(crate) mod keys;
 pub(crate) mod seed;
 pub(crate) mod sessions;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub(crate) mod users;
 
 use std::collections::HashMap;
