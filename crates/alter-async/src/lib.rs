@@ -64,4 +64,4 @@ pub use alter_core::{Error, Result};
 pub use app::{App, Grants};
 pub use builder::{AgentBuilder, AppBuilder, Builder};
 pub use inner::{GetterError, TokenFuture};
-pub use transport::{HttpTransport, ReqwestTransport};
+pub use transport::{DEFAULT_MAX_BACKEND_IN_FLIGHT, HttpTransport, ReqwestTransport};

@@ -14,11 +14,17 @@ pub trait HttpTransport: Send + Sync + std::fmt::Debug {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 }
 
+/// How many backend exchanges one client runs at once by default; further calls wait for
+/// a free slot. Each exchange holds a connection (tens of KiB in the HTTP stack), so without
+/// a cap, thousands of concurrent waits (`await_approval`) would hold thousands of sockets.
+pub const DEFAULT_MAX_BACKEND_IN_FLIGHT: usize = 128;
+
 /// Two reqwest clients: one for the backend, one for providers.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     backend: reqwest::Client,
     provider: reqwest::Client,
+    backend_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl ReqwestTransport {
@@ -31,13 +37,30 @@ impl ReqwestTransport {
         Ok(Self {
             backend: client(timeout)?,
             provider: client(timeout)?,
+            backend_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                DEFAULT_MAX_BACKEND_IN_FLIGHT,
+            )),
         })
+    }
+
+    /// At most `max` backend exchanges at once (at least 1). Defaults to
+    /// [`DEFAULT_MAX_BACKEND_IN_FLIGHT`]. Provider calls are not capped.
+    pub fn max_backend_in_flight(mut self, max: usize) -> Self {
+        self.backend_slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max.max(1)));
+        self
     }
 }
 
 #[async_trait::async_trait]
 impl HttpTransport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        // The slot is held until the whole answer is read, and released on every path.
+        let _slot = match request.target {
+            Target::Backend => Some(self.backend_slots.acquire().await.map_err(|_| {
+                TransportError::new(TransportErrorKind::Connect, "the client is shutting down")
+            })?),
+            Target::Provider => None,
+        };
         let client = match request.target {
             Target::Backend => &self.backend,
             Target::Provider => &self.provider,
