@@ -288,9 +288,15 @@ fn scoped_key_type(key: &str) -> Option<&str> {
     KEY_TYPES.contains(&key_type).then_some(key_type)
 }
 
-/// Six characters from the low 30 bits of CRC-32 over `type:random`, least-significant
-/// five bits first.
-fn key_checksum(key_type: &str, random: &str) -> String {
+/// The six-character checksum of a scoped key `alter_<type>_<random>_<checksum>`
+/// (PROTOCOL.md §1.2): CRC-32 of `type:random`, five bits at a time from the least
+/// significant end, in the alphabet `a-z2-7`. [`is_valid_key`] checks it; fake backends use
+/// this to mint keys that pass.
+///
+/// ```
+/// assert_eq!(alter_core::config::key_checksum("rk", "abcdefghijklmnopqrstuv"), "iwpykn");
+/// ```
+pub fn key_checksum(key_type: &str, random: &str) -> String {
     let crc = crc32fast::hash(format!("{key_type}:{random}").as_bytes());
 
     (0..6)

@@ -6,9 +6,10 @@
 
 use std::hash::{BuildHasher, RandomState};
 
+use alter_core::config::key_checksum;
 use uuid::Uuid;
 
-/// The alphabet of the random part of API keys and of the checksum (PROTOCOL.md §1.2).
+/// The alphabet of the random part of API keys (PROTOCOL.md §1.2).
 const KEY_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 /// The alphabet of opaque tokens.
 const TOKEN_ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -70,20 +71,11 @@ impl Rng {
     /// full validator (checked in this module's tests).
     pub(crate) fn api_key(&mut self, key_type: &str) -> String {
         let random = self.text(KEY_ALPHABET, 22);
-        format!("alter_{key_type}_{random}_{}", checksum(key_type, &random))
+        format!(
+            "alter_{key_type}_{random}_{}",
+            key_checksum(key_type, &random)
+        )
     }
-}
-
-/// The six-character key checksum of PROTOCOL.md §1.2: CRC-32 of `type:random`, five bits
-/// at a time from the least significant end.
-///
-/// The core checks checksums ([`is_valid_key`]) but does not export how to make one, so the
-/// fake computes it here; the tests check every minted key with the core's validator.
-fn checksum(key_type: &str, random: &str) -> String {
-    let crc = crc32fast::hash(format!("{key_type}:{random}").as_bytes());
-    (0..6)
-        .map(|i| char::from(KEY_ALPHABET[((crc >> (5 * i)) & 31) as usize]))
-        .collect()
 }
 
 #[cfg(test)]
@@ -94,8 +86,8 @@ mod tests {
 
     #[test]
     fn checksum_matches_the_protocol_vectors() {
-        assert_eq!(checksum("rk", "abcdefghijklmnopqrstuv"), "iwpykn");
-        assert_eq!(checksum("ak", "k3j5m7n9p2q4r6s8t0v1w3"), "zarmg5");
+        assert_eq!(key_checksum("rk", "abcdefghijklmnopqrstuv"), "iwpykn");
+        assert_eq!(key_checksum("ak", "k3j5m7n9p2q4r6s8t0v1w3"), "zarmg5");
     }
 
     #[test]
