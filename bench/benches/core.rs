@@ -3,6 +3,8 @@
 //! Run with `cargo bench -p alter-bench --bench core`; `cargo xtask bench` runs them and
 //! puts their medians in its report.
 
+#![forbid(unsafe_code)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

@@ -11,6 +11,8 @@
 //!
 //! `--ready` names a file holding alter-testkit's ready line.
 
+#![forbid(unsafe_code)]
+
 mod bare;
 mod memory;
 mod ready;

@@ -2,6 +2,7 @@
 //!
 //! The `xtask` binary (`cargo xtask …`) parses the command line and calls into these modules.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod bench;
 pub mod ci;

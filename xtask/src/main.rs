@@ -10,6 +10,8 @@
 //! cargo xtask conformance python           the official Python client against the testkit
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -41,6 +41,7 @@
 //! [`App::derive_key`], `scopes.list` → [`App::list_scopes`]; `App.get_agent` (acting as an
 //! agent) keeps its name.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod agent;
 mod app;

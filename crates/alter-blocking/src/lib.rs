@@ -45,6 +45,7 @@
 //! included: if `log` records reach your subscriber, keep the `ureq` and `ureq_proto`
 //! targets at DEBUG or below.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod agent;
 mod app;

@@ -20,6 +20,7 @@
 //! Sockets, TLS, timers, threads, tasks and the OS random generator: the `alter-async` and
 //! `alter-blocking` frontends bring those and drive every operation through the same loop.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod api;
 pub mod call;

@@ -54,6 +54,7 @@
 //! destinations answer 422 `blocked_destination`). Keys, tokens and ids come from a
 //! non-cryptographic generator: they protect nothing but loopback test data.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod app;
 mod auth;

@@ -3,6 +3,8 @@
 //! Starts the fake backend and provider, prints one JSON line describing them (base URLs,
 //! keys, seeded ids) on stdout once both listen, then serves until SIGINT or SIGTERM.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
