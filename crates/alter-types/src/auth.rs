@@ -1,8 +1,11 @@
 //! End-user sign-in through the app's identity provider (PROTOCOL §5.14, §5.15, §8.4).
 
+use std::fmt;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::connect::RedactedUrl;
 use crate::{AuthPollStatus, Secret};
 
 /// Outcome of a completed sign-in: the user's token and what the identity provider said about
@@ -18,7 +21,10 @@ pub struct AuthResult {
 }
 
 /// A sign-in session (`POST /sdk/auth/session`, answered with 201).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows only the scheme, host and path of `auth_url`: like a connect URL, the
+/// sign-in URL may carry the session token in its query or fragment.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthSession {
     /// Page where the user signs in.
     pub auth_url: String,
@@ -27,6 +33,16 @@ pub struct AuthSession {
     /// Lifetime of the session in seconds, if the backend says.
     #[serde(default)]
     pub expires_in: Option<i64>,
+}
+
+impl fmt::Debug for AuthSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSession")
+            .field("auth_url", &RedactedUrl(&self.auth_url))
+            .field("session_token", &self.session_token)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// One answer of `POST /sdk/auth/poll`.
@@ -85,6 +101,16 @@ mod tests {
         }))
         .unwrap();
         assert!(!format!("{session:?}").contains("as_secret"));
+
+        // The sign-in URL may carry the session token itself.
+        let session: AuthSession = serde_json::from_value(json!({
+            "auth_url": "https://h/auth?session=as_secret#state=as_secret",
+            "session_token": "as_secret",
+        }))
+        .unwrap();
+        let shown = format!("{session:?} {session:#?}");
+        assert!(!shown.contains("as_secret"), "{shown}");
+        assert!(shown.contains("https://h/auth<redacted>"), "{shown}");
 
         let poll: AuthPollResponse = serde_json::from_value(json!({
             "status": "completed", "user_token": "jwt-secret", "user_info": {"sub": "u"}

@@ -36,8 +36,8 @@ impl fmt::Debug for ConnectSession {
     }
 }
 
-/// Prints a URL without its query and fragment.
-struct RedactedUrl<'a>(&'a str);
+/// Prints a URL without its query and fragment, where a session token may travel.
+pub(crate) struct RedactedUrl<'a>(pub(crate) &'a str);
 
 impl fmt::Debug for RedactedUrl<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

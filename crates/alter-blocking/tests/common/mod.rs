@@ -9,6 +9,9 @@
 //! A crate using these macros provides a module `adapter` with the few helpers whose
 //! signatures differ between frontends (token getters, `Agent::trace`); see the crates'
 //! `tests/frontend.rs`.
+//!
+//! `secrets.rs` (the secret-leak scenarios) and `capture.rs` (the global TRACE capture they
+//! search) are used by each crate's `tests/secrets_in_logs.rs` instead.
 
 #[macro_use]
 mod support;
@@ -20,3 +23,11 @@ mod flows;
 mod faults;
 #[macro_use]
 mod hygiene;
+// Expanded only by `tests/secrets_in_logs.rs`, a binary of its own because it installs a
+// global TRACE capture (`capture.rs`, which that binary alone includes).
+#[allow(
+    unused_macros,
+    reason = "expanded by the secrets_in_logs binaries, not here"
+)]
+#[macro_use]
+mod secrets;
