@@ -20,3 +20,5 @@ mod flows;
 mod faults;
 #[macro_use]
 mod hygiene;
+#[macro_use]
+pub(crate) mod matrix;
