@@ -40,7 +40,8 @@ macro_rules! fault_matrix {
             approval_id: String,
         }
 
-        /// A loopback URL nobody listens on: a port bound, then released.
+        /// A loopback URL nobody listens on: a port bound, then released. Taken per cell,
+        /// after the cell's fake is listening, so no fake can hold the port.
         fn refusing_url() -> String {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let port = listener.local_addr().unwrap().port();
@@ -146,7 +147,9 @@ macro_rules! fault_matrix {
             let key_id = prep.key_id.as_str();
             let provider_url = format!("{provider}{PROVIDER_PATH}");
             match op {
-                Op::CreateAgent => Outcome::of(app.create_agent(CreateAgent::new("made"))$($await)*),
+                Op::CreateAgent => {
+                    Outcome::of(app.create_agent(CreateAgent::new("made"))$($await)*)
+                }
                 Op::CreateAgentIdempotent => {
                     let mut params = CreateAgent::new("made-once");
                     params.idempotency_key = Some("matrix-1".into());
@@ -204,8 +207,8 @@ macro_rules! fault_matrix {
                     app.create_connect_session(ConnectSessionParams::default())$($await)*,
                 ),
                 Op::CreateManagedSecretConnectSession => {
-                    let params =
-                        ManagedSecretConnectParams::new("Acme-API-Key", agent_id, fake.user_token());
+                    let token = fake.user_token();
+                    let params = ManagedSecretConnectParams::new("Acme-API-Key", agent_id, token);
                     Outcome::of(app.create_managed_secret_connect_session(params)$($await)*)
                 }
                 Op::GetApprovalStatus => {
@@ -240,7 +243,7 @@ macro_rules! fault_matrix {
         }
 
         /// One cell on a fresh fake: prepare, arm the fault, call, count.
-        $($async)* fn run_cell(row: &Row, fault: Fault, refusing: &str) -> Observed {
+        $($async)* fn run_cell(row: &Row, fault: Fault) -> Observed {
             if !row.applies(fault) {
                 return Observed::skipped();
             }
@@ -250,9 +253,10 @@ macro_rules! fault_matrix {
             healthy.close()$($await)*;
 
             let refused = fault == Fault::Refused;
-            let backend = if refused && !row.on_provider { refusing } else { fake.base_url() };
+            let refusing = refusing_url();
+            let backend = if refused && !row.on_provider { &refusing } else { fake.base_url() };
             let provider = if refused && row.on_provider {
-                refusing
+                &refusing
             } else {
                 fake.provider_base_url()
             };
@@ -281,7 +285,6 @@ macro_rules! fault_matrix {
 
         #[$test]
         $($async)* fn fault_matrix() {
-            let refusing = refusing_url();
             let attempts = fast_retry().max_attempts;
             let mut table = Table::new($name);
             let mut broken = Vec::new();
@@ -289,10 +292,11 @@ macro_rules! fault_matrix {
             for row in ROWS {
                 let mut cells = Vec::new();
                 for fault in Fault::ALL {
-                    let seen = run_cell(row, fault, &refusing)$($await)*;
+                    let seen = run_cell(row, fault)$($await)*;
                     let rules = plan::violations(row, fault, &seen, attempts);
                     for rule in &rules {
-                        broken.push(format!("{} × {}: {} ({rule})", row.name, fault.header(), seen.text()));
+                        let cell = format!("{} × {}: {}", row.name, fault.header(), seen.text());
+                        broken.push(format!("{cell} ({rule})"));
                     }
                     cells.push((seen.text(), !rules.is_empty()));
                 }
