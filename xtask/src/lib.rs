@@ -7,3 +7,4 @@
 pub mod bench;
 pub mod ci;
 pub mod conformance;
+pub mod fault_matrix;

@@ -8,6 +8,7 @@
 //! cargo xtask conformance requests <FILE> --client async|blocking
 //!                                          ... through a real frontend and loopback HTTP
 //! cargo xtask conformance python           the official Python client against the testkit
+//! cargo xtask fault-matrix                 both frontends' fault matrix tests and their tables
 //! ```
 
 #![forbid(unsafe_code)]
@@ -29,7 +30,9 @@ commands:
   conformance requests <FILE>  replay recorded calls through the core (fixtures/conformance/requests.json)
       [--client async|blocking]  ... through that real frontend, its HTTP stack and a loopback server
   conformance python [--verbose]
-                               the official Python client (alter-sdk 0.15.0) against the testkit binary";
+                               the official Python client (alter-sdk 0.15.0) against the testkit binary
+  fault-matrix                 every operation against every injected fault, both frontends
+                               (tables in target/fault-matrix/)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -53,6 +56,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(failure) => {
                 eprintln!("{failure}");
+                ExitCode::FAILURE
+            }
+        },
+        ["fault-matrix"] => match xtask::fault_matrix::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => {
+                eprintln!("xtask fault-matrix: {failure}");
                 ExitCode::FAILURE
             }
         },

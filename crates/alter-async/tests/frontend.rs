@@ -71,6 +71,15 @@ mod hygiene {
     );
 }
 
+mod matrix {
+    fault_matrix!(
+        alter_async,
+        "async",
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)],
+        [async] [.await]
+    );
+}
+
 #[macro_use]
 #[path = "../../alter-blocking/tests/common/parity.rs"]
 mod parity_story;

@@ -50,3 +50,7 @@ mod faults {
 mod hygiene {
     hygiene_scenarios!(alter_blocking, #[test], [] []);
 }
+
+mod matrix {
+    fault_matrix!(alter_blocking, "blocking", #[test], [] []);
+}

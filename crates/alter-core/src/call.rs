@@ -72,9 +72,15 @@ impl<T> Call<T> {
     }
 
     /// Caps this call's HTTP exchange at `limit` (pollers: never past their deadline).
+    ///
+    /// A request's own timeout replaces the client's in the frontends, so the cap starts
+    /// from the client's timeout: a far deadline must not lengthen the exchange.
     pub(crate) fn cap_timeout(mut self, limit: std::time::Duration) -> Self {
-        let capped = self.request.timeout.map_or(limit, |own| own.min(limit));
-        self.request.timeout = Some(capped);
+        let own = self
+            .request
+            .timeout
+            .unwrap_or_else(|| self.engine.config().timeout);
+        self.request.timeout = Some(own.min(limit));
         self
     }
 

@@ -302,7 +302,7 @@ fn a_transient_failure_fetching_the_result_is_polled_through() {
 
 #[test]
 fn failures_that_are_not_transient_end_the_wait_at_once() {
-    for code in [400, 401, 403, 404, 429, 500] {
+    for code in [400, 401, 403, 404, 500] {
         let run = drive(
             await_approval(300_000, 2_000),
             &mut Clock::new(),
@@ -326,6 +326,106 @@ fn failures_that_are_not_transient_end_the_wait_at_once() {
     );
     assert_eq!(malformed.kinds(), ["send"]);
     assert_eq!(malformed.err().status(), Some(200));
+}
+
+#[test]
+fn a_rate_limited_poll_waits_out_retry_after_and_polls_again() {
+    let limited = || Answer::json(429, &json!({"error": "rate_limited"}));
+    let run = drive(
+        await_approval(300_000, 2_000),
+        &mut Clock::new(),
+        [
+            limited().header("Retry-After", "7"),
+            limited(),
+            limited().header("Retry-After", "soon"),
+            limited().header("Retry-After", "0"),
+            Answer::json(200, &approval_status("executed", true, None)),
+            Answer::json(200, &approval_result(Some(APPROVAL))),
+        ],
+    );
+
+    // Retry-After lengthens the wait; no header, a malformed one or a shorter one leave
+    // the poll interval.
+    assert_eq!(
+        run.wait_lengths(),
+        [
+            Duration::from_secs(7),
+            Duration::from_secs(2),
+            Duration::from_secs(2),
+            Duration::from_secs(2),
+        ]
+    );
+    assert_eq!(run.sends().len(), 6);
+    assert_eq!(run.ok().approval_id.unwrap().to_string(), APPROVAL);
+}
+
+#[test]
+fn retry_after_is_capped_and_never_waits_past_the_deadline() {
+    let limited = |after: &str| {
+        Answer::json(429, &json!({"error": "rate_limited"})).header("Retry-After", after)
+    };
+
+    let capped = drive(
+        await_approval(300_000, 2_000),
+        &mut Clock::new(),
+        [limited("86400"), status("denied")],
+    );
+    assert_eq!(capped.wait_lengths(), [Duration::from_secs(30)]);
+    assert_eq!(capped.err().class_name(), "ApprovalDeniedError");
+
+    let run = drive_with(
+        &mut await_approval(10_000, 2_000),
+        &mut Clock::new(),
+        [],
+        Some(limited("20")),
+    );
+    assert_eq!(run.wait_lengths(), [Duration::from_secs(10)]);
+    assert_within_deadline(&run, Duration::from_secs(10));
+    let error = run.err();
+    assert_eq!(error.class_name(), "ApprovalTimeoutError");
+    assert!(
+        error.message().contains("rate limited (status 429)"),
+        "{error}"
+    );
+    assert_eq!(last_transient(&error).status(), Some(429));
+}
+
+#[test]
+fn a_poll_never_waits_longer_than_the_clients_timeout_nor_past_the_deadline() {
+    let exchange_timeouts = |timeout_ms: u64, config_timeout: Duration| {
+        let engine = engine_with(|config| config.timeout = config_timeout);
+        let approval = AwaitApproval::new(
+            &engine,
+            APPROVAL,
+            Duration::from_millis(timeout_ms),
+            Duration::from_secs(2),
+        )
+        .unwrap();
+        let run = drive(
+            approval,
+            &mut Clock::new(),
+            [
+                status("pending"),
+                Answer::json(200, &approval_status("executed", true, None)),
+                Answer::json(200, &approval_result(Some(APPROVAL))),
+            ],
+        );
+        run.sends().iter().map(|r| r.timeout).collect::<Vec<_>>()
+    };
+
+    // A far deadline: each exchange keeps the client's 300 ms timeout.
+    let short = Duration::from_millis(300);
+    assert_eq!(exchange_timeouts(300_000, short), [Some(short); 3]);
+    // A near deadline cuts the status polls, not the result fetch.
+    let near = exchange_timeouts(3_000, Duration::from_secs(30));
+    assert_eq!(
+        near,
+        [
+            Some(Duration::from_secs(3)),
+            Some(Duration::from_secs(1)),
+            Some(Duration::from_secs(30)),
+        ]
+    );
 }
 
 #[test]

@@ -83,6 +83,9 @@ struct Received {
     target: String,
     headers: Vec<(String, String)>,
     body: Bytes,
+    /// The `seq` of the record made when the request arrived, for a delayed request: its
+    /// answer completes that record instead of adding one.
+    arrival: Option<u64>,
 }
 
 async fn respond(
@@ -102,7 +105,7 @@ async fn respond(
         Listener::Backend => strip_prefix(raw_target, &state.mount_prefix),
         Listener::Provider => raw_target.to_owned(),
     };
-    let received = Received {
+    let mut received = Received {
         which,
         method: parts.method.as_str().to_owned(),
         target,
@@ -117,6 +120,7 @@ async fn respond(
             })
             .collect(),
         body,
+        arrival: None,
     };
 
     let fault = faults::take(
@@ -146,7 +150,12 @@ async fn respond(
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             return Ok(finish(&state, received, answer, label));
         }
-        Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+        Some(FaultAction::Delay { ms }) => {
+            // Counted on arrival: a client that gives up during the delay closes the
+            // connection, hyper then drops this future, and the request would go unseen.
+            received.arrival = Some(record_arrival(&state, &received, label.clone()));
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+        }
         _ => {}
     }
 
@@ -289,6 +298,26 @@ fn build(answer: &Answer, body: ReplyBody) -> Response<ReplyBody> {
     response
 }
 
+/// Records a request that is not answered yet (no route, no status); returns its `seq`.
+fn record_arrival(state: &AppState, received: &Received, fault: Option<String>) -> u64 {
+    let mut store = state.store.lock();
+    let seq = store.requests.len() as u64 + 1;
+    store.requests.push(RecordedRequest {
+        seq,
+        listener: received.which,
+        method: received.method.clone(),
+        path: received.target.clone(),
+        route: None,
+        headers: received.headers.clone(),
+        body: received.body.to_vec(),
+        status: None,
+        fault,
+    });
+    seq
+}
+
+/// Records the exchange: completes the arrival record of a delayed request (unless it was
+/// forgotten meanwhile), else adds a record.
 fn record(
     state: &AppState,
     received: Received,
@@ -297,6 +326,22 @@ fn record(
     fault: Option<String>,
 ) {
     let mut store = state.store.lock();
+    // `seq` restarts after `forget_requests`, so the request itself must match too.
+    let arrived = received.arrival.and_then(|seq| {
+        store.requests.iter_mut().find(|r| {
+            r.seq == seq
+                && r.status.is_none()
+                && r.method == received.method
+                && r.path == received.target
+                && r.headers == received.headers
+        })
+    });
+    if let Some(arrived) = arrived {
+        arrived.route = route;
+        arrived.status = status;
+        return;
+    }
+
     let seq = store.requests.len() as u64 + 1;
     store.requests.push(RecordedRequest {
         seq,

@@ -31,3 +31,5 @@ mod hygiene;
 )]
 #[macro_use]
 mod secrets;
+#[macro_use]
+pub(crate) mod matrix;

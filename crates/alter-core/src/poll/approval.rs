@@ -6,18 +6,21 @@ use std::time::Duration;
 
 use alter_types::{ApprovalResult, ApprovalStatus, ApprovalStatusValue};
 
-use super::{Schedule, out_of_order, split};
+use super::{Schedule, later, out_of_order, split};
 use crate::call::Call;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::io::{HttpResponse, Now, TransportError};
+use crate::retry::parse_retry_after;
 use crate::step::{Operation, Step};
 
 /// Polls `GET /sdk/approvals/{id}` until the approval is decided, then returns the executed
 /// call's result or the decision as an error.
 ///
-/// The first poll is immediate. Transient failures (network, timeouts, 502/503/504) are
-/// retried until the deadline; anything else ends the wait at once. Statuses `pending`,
+/// The first poll is immediate. Transient failures (network, timeouts, 502/503/504) and
+/// rate limiting (429) are polled through until the deadline; after a 429 the next poll
+/// also waits out the answer's `Retry-After` (cut to the retry configuration's
+/// `max_retry_after`, and never past the deadline). Anything else ends the wait at once. Statuses `pending`,
 /// `approved` and `executing` (and `executed` before its result is stored) keep it waiting.
 #[derive(Debug)]
 pub struct AwaitApproval {
@@ -28,6 +31,8 @@ pub struct AwaitApproval {
     schedule: Option<Schedule>,
     current: Current,
     last_transient: Option<Error>,
+    /// The wait the last answer's `Retry-After` asked for, until the next poll is scheduled.
+    server_wait: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -65,6 +70,7 @@ impl AwaitApproval {
             schedule: None,
             current: Current::Waiting(Next::Status),
             last_transient: None,
+            server_wait: None,
         })
     }
 
@@ -141,7 +147,10 @@ impl AwaitApproval {
     }
 
     fn after_failure(&mut self, error: Error, retry: Next, now: Now) -> Step<ApprovalResult> {
-        if !error.is_transient() {
+        // A rate limit says "later", not "no": polling is a read, so it waits and asks
+        // again (PROTOCOL.md §16 D8).
+        let rate_limited = matches!(&error, Error::Backend { api } if api.status == 429);
+        if !error.is_transient() && !rate_limited {
             return Step::Done(Err(error));
         }
 
@@ -160,7 +169,25 @@ impl AwaitApproval {
         }
 
         self.current = Current::Waiting(next);
-        Step::WaitUntil(schedule.next_poll(now.monotonic))
+        let at = schedule.next_poll(now.monotonic);
+        let asked = self
+            .server_wait
+            .take()
+            .map(|wait| later(now.monotonic, wait));
+        Step::WaitUntil(asked.map_or(at, |asked| asked.max(at).min(schedule.deadline)))
+    }
+
+    /// Keeps the `Retry-After` of a 429 for the next wait; a malformed value is ignored.
+    fn note_retry_after(&mut self, response: &HttpResponse, now: Now) {
+        self.server_wait = None;
+        if response.status != 429 {
+            return;
+        }
+        let cap = self.engine.config().retry.max_retry_after;
+        self.server_wait = response
+            .header("Retry-After")
+            .and_then(|value| parse_retry_after(value, now.wall))
+            .map(|wait| wait.min(cap));
     }
 
     fn schedule_from(&mut self, now: Now) -> Schedule {
@@ -173,6 +200,7 @@ impl AwaitApproval {
         let last = self.last_transient.take();
         let cause = match &last {
             Some(error) => match error.status() {
+                Some(429) => "; the last poll was rate limited (status 429)".to_owned(),
                 Some(status) => format!("; the last poll got gateway status {status}"),
                 None => format!("; the last poll failed: {}", error.class_name()),
             },
@@ -201,6 +229,7 @@ impl Operation for AwaitApproval {
     }
 
     fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<ApprovalResult> {
+        self.note_retry_after(&response, now);
         match &mut self.current {
             Current::Status(call) => match split(call.on_response(response, now)) {
                 Ok(result) => self.after_status(result, now),

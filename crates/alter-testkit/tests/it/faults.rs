@@ -86,6 +86,61 @@ fn drops_malformed_and_truncated_answers() {
 }
 
 #[test]
+fn a_delayed_request_is_counted_on_arrival_and_once() {
+    let fake = FakeAlter::start();
+    let app = Client::new(&fake, fake.app_key());
+
+    // Answered after its delay: one record, completed with the answer.
+    fake.inject_fault(FaultSpec::new(
+        "GET /sdk/scopes",
+        FaultAction::Delay { ms: 20 },
+    ));
+    assert!(app.run(app.engine.scopes_list()).is_ok());
+    let recorded = fake.recorded_requests();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        (
+            recorded[0].status,
+            recorded[0].route.as_deref(),
+            recorded[0].fault.as_deref()
+        ),
+        (Some(200), Some("GET /sdk/scopes"), Some("delay 20ms"))
+    );
+
+    // Still waiting: already counted, with no answer yet. A client that gives up now is
+    // counted all the same.
+    fake.forget_requests();
+    fake.inject_fault(FaultSpec::new(
+        "GET /sdk/scopes",
+        FaultAction::Delay { ms: 600_000 },
+    ));
+    let request = app.first_request(app.engine.scopes_list());
+    let authority = fake.base_url().trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    let mut head = format!("GET /sdk/scopes HTTP/1.1\r\nHost: {authority}\r\n");
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    std::io::Write::write_all(&mut stream, head.as_bytes()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while fake.route_hits("GET /sdk/scopes") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the delayed request was never counted"
+        );
+        std::thread::yield_now();
+    }
+    drop(stream);
+    let recorded = fake.recorded_requests();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        (recorded[0].status, recorded[0].route.as_deref()),
+        (None, None)
+    );
+}
+
+#[test]
 fn execute_then_fail_runs_the_proxied_call_exactly_once() {
     let fake = FakeAlter::start();
     let app = Client::new(&fake, fake.app_key());
