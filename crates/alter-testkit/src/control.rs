@@ -22,6 +22,14 @@
 //! | `GET hits?route=METHOD /pattern` | `{"count": n}` of recorded requests matching the route |
 //! | `GET state` | the ready line's data |
 //! | any `redirected` | a target for redirect tests; it only records the request |
+//!
+//! Control requests are answered whatever faults are armed, and they are neither recorded
+//! nor counted: a test's own inspection never shows up in what it inspects, and
+//! `DELETE faults` always disarms. The one exception is `redirected`, which exists to be
+//! counted: it is recorded and can be faulted like any backend route.
+//!
+//! A fault the control API refuses (`POST faults`) answers 400 `invalid_fault`, naming
+//! the problem; other malformed control bodies answer 422 `invalid`.
 
 use std::fmt;
 
@@ -36,7 +44,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json as json_value};
 
 use crate::app::{AppState, json, parse};
-use crate::faults::{ArmedFault, FaultSpec, route_matches, split_route};
+use crate::faults::{ArmedFault, FaultError, FaultSpec, route_matches, split_route};
 use crate::handle::ReadyInfo;
 use crate::record::RecordedRequest;
 use crate::routes::execute_call;
@@ -53,6 +61,8 @@ pub enum ControlError {
     Conflict(String),
     /// The request to the control API was malformed.
     Invalid(String),
+    /// The fault cannot be armed.
+    InvalidFault(FaultError),
     /// The fake has stopped.
     Stopped,
 }
@@ -63,12 +73,20 @@ impl fmt::Display for ControlError {
             Self::NotFound(what) => write!(f, "not found: {what}"),
             Self::Conflict(why) => write!(f, "conflict: {why}"),
             Self::Invalid(why) => write!(f, "invalid control request: {why}"),
+            Self::InvalidFault(why) => write!(f, "invalid fault: {why}"),
             Self::Stopped => f.write_str("the fake backend has stopped"),
         }
     }
 }
 
-impl std::error::Error for ControlError {}
+impl std::error::Error for ControlError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidFault(why) => Some(why),
+            _ => None,
+        }
+    }
+}
 
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
@@ -76,6 +94,7 @@ impl IntoResponse for ControlError {
             Self::NotFound(_) => (404, "not_found"),
             Self::Conflict(_) => (409, "conflict"),
             Self::Invalid(_) => (422, "invalid"),
+            Self::InvalidFault(_) => (400, "invalid_fault"),
             Self::Stopped => (503, "stopped"),
         };
         json(
@@ -130,7 +149,9 @@ pub(crate) async fn run(state: &AppState, id: &str) -> Result<ApprovalStatus, Co
     };
 
     let outcome = match credential {
-        Some(credential) => execute_call(state, &credential, &call, Some(approval_id)).await,
+        Some(credential) => execute_call(state, &credential, &call, Some(approval_id))
+            .await
+            .map_err(|error| error.message),
         None => Err("the grant no longer exists".to_owned()),
     };
     let mut store = state.store.lock();
@@ -242,14 +263,28 @@ pub(crate) fn set_grant_status(
     Ok(())
 }
 
-/// Arms a fault.
-pub(crate) fn inject_fault(state: &AppState, spec: FaultSpec) {
+/// The path of the redirect target, the one control route that is recorded and faulted.
+pub(crate) const REDIRECT_TARGET: &str = "/_testkit/redirected";
+
+/// Whether a backend request target (mount prefix removed) belongs to the control API,
+/// which is never faulted nor recorded.
+pub(crate) fn is_control_target(target: &str) -> bool {
+    let path = target.split('?').next().unwrap_or(target);
+    let control = path == "/_testkit" || path.starts_with("/_testkit/");
+    control && path != REDIRECT_TARGET
+}
+
+/// Arms a fault once it passes [`FaultSpec::validate`].
+pub(crate) fn inject_fault(state: &AppState, spec: FaultSpec) -> Result<(), ControlError> {
+    spec.validate().map_err(ControlError::InvalidFault)?;
+
     let remaining = spec.times;
     state
         .store
         .lock()
         .faults
         .push(ArmedFault { spec, remaining });
+    Ok(())
 }
 
 /// The recorded requests matching `route` (`METHOD /pattern`, or all).
@@ -424,9 +459,10 @@ async fn http_grant_status(
 }
 
 async fn http_fault(State(state): State<AppState>, body: Bytes) -> Answer {
-    let spec: FaultSpec = serde_json::from_slice(&body)
-        .map_err(|error| ControlError::Invalid(error.to_string()).into_response())?;
-    inject_fault(&state, spec);
+    let spec: FaultSpec = serde_json::from_slice(&body).map_err(|error| {
+        ControlError::InvalidFault(FaultError::Json(error.to_string())).into_response()
+    })?;
+    inject_fault(&state, spec).map_err(IntoResponse::into_response)?;
     Ok(json(201, &json_value!({"ok": true})))
 }
 
@@ -496,6 +532,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn control_targets_are_the_testkit_routes_but_the_redirect_target() {
+        for control in [
+            "/_testkit",
+            "/_testkit/faults",
+            "/_testkit/hits?route=GET%20/sdk/scopes",
+            "/_testkit/approvals/a-1/approve",
+        ] {
+            assert!(is_control_target(control), "{control}");
+        }
+        for ordinary in [
+            "/_testkit/redirected",
+            "/_testkit/redirected?x=1",
+            "/_testkitx/faults",
+            "/sdk/_testkit/faults",
+            "/sdk/scopes",
+        ] {
+            assert!(!is_control_target(ordinary), "{ordinary}");
+        }
+    }
+
+    #[test]
     fn control_errors_map_to_statuses() {
         assert_eq!(
             ControlError::NotFound("x".into()).into_response().status(),
@@ -508,6 +565,12 @@ mod tests {
         assert_eq!(
             ControlError::Invalid("x".into()).into_response().status(),
             422
+        );
+        assert_eq!(
+            ControlError::InvalidFault(FaultError::Status(0))
+                .into_response()
+                .status(),
+            400
         );
         assert_eq!(
             classify("unknown connect session".into(), "s"),

@@ -1,6 +1,11 @@
 //! Scripted misbehaviour: answer a route with an error, late, half, or not at all, a given
 //! number of times, then normally again.
 //!
+//! Faults never touch the control API under `/_testkit/` (its `redirected` target aside),
+//! so a test can always inspect the fake and disarm what it armed. A fault is checked
+//! before it is armed ([`FaultSpec::validate`]): a status outside `100..=599`, a delay over
+//! [`FaultAction::MAX_DELAY_MS`] or a path pattern not starting with `/` is refused.
+//!
 //! ```
 //! use alter_testkit::{FaultAction, FaultSpec};
 //!
@@ -14,9 +19,53 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+use std::fmt;
+use std::ops::RangeInclusive;
+
 use serde::{Deserialize, Serialize};
 
 use crate::record::Listener;
+
+/// The statuses a fault may answer: what HTTP/1.1 can carry and a client can classify.
+const STATUSES: RangeInclusive<u16> = 100..=599;
+
+/// Why a fault cannot be armed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultError {
+    /// The status is outside `100..=599`.
+    Status(u16),
+    /// The delay is longer than [`FaultAction::MAX_DELAY_MS`].
+    Delay(u64),
+    /// The path pattern does not start with `/`.
+    Pattern(String),
+    /// The JSON form could not be read (only from the control API); the message says why.
+    Json(String),
+}
+
+impl fmt::Display for FaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Status(status) => write!(
+                f,
+                "fault status {status} is outside {}..={}",
+                STATUSES.start(),
+                STATUSES.end()
+            ),
+            Self::Delay(ms) => write!(
+                f,
+                "fault delay {ms} ms is longer than the {} ms limit",
+                FaultAction::MAX_DELAY_MS
+            ),
+            Self::Pattern(path) => {
+                write!(f, "fault path pattern {path:?} does not start with '/'")
+            }
+            Self::Json(why) => write!(f, "unreadable fault: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for FaultError {}
 
 /// What an injected fault does to a matching request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,12 +112,57 @@ pub enum FaultAction {
 }
 
 impl FaultAction {
+    /// The longest [`FaultAction::Delay`]: ten minutes. Longer waits outlast any test and
+    /// would only pin connections open.
+    pub const MAX_DELAY_MS: u64 = 10 * 60 * 1000;
+
     /// Answer `status` instead of running the route.
+    ///
+    /// The status is checked when the fault is armed (or by [`FaultAction::validate`]);
+    /// [`FaultAction::try_status`] checks it here.
     pub fn status(status: u16) -> Self {
         Self::Status {
             status,
             body: None,
             retry_after: None,
+        }
+    }
+
+    /// Answer `status` instead of running the route, once `status` is known to be valid.
+    ///
+    /// ```
+    /// use alter_testkit::{FaultAction, FaultError};
+    ///
+    /// assert_eq!(FaultAction::try_status(503), Ok(FaultAction::status(503)));
+    /// assert_eq!(FaultAction::try_status(0), Err(FaultError::Status(0)));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`FaultError::Status`] outside `100..=599`.
+    pub fn try_status(status: u16) -> Result<Self, FaultError> {
+        let action = Self::status(status);
+        action.validate()?;
+        Ok(action)
+    }
+
+    /// Checks the action's numbers: every status in `100..=599`, a delay of at most
+    /// [`FaultAction::MAX_DELAY_MS`].
+    ///
+    /// # Errors
+    ///
+    /// [`FaultError::Status`] or [`FaultError::Delay`].
+    pub fn validate(&self) -> Result<(), FaultError> {
+        match self {
+            Self::Status { status, .. }
+            | Self::Malformed { status }
+            | Self::ExecuteThenStatus { status, .. }
+                if !STATUSES.contains(status) =>
+            {
+                Err(FaultError::Status(*status))
+            }
+            Self::Delay { ms } if *ms > Self::MAX_DELAY_MS => Err(FaultError::Delay(*ms)),
+            _ => Ok(()),
         }
     }
 
@@ -118,6 +212,9 @@ pub struct FaultSpec {
 impl FaultSpec {
     /// A fault on `route`, written `METHOD /path/pattern` (or just the pattern, for any
     /// method), hitting one request.
+    ///
+    /// Nothing is checked yet: arming checks the fault ([`FaultSpec::validate`]), and
+    /// [`FaultSpec::try_new`] checks it here.
     pub fn new(route: &str, action: FaultAction) -> Self {
         let (method, path) = split_route(route);
         Self {
@@ -127,6 +224,40 @@ impl FaultSpec {
             times: 1,
             action,
         }
+    }
+
+    /// A fault on `route`, like [`FaultSpec::new`], checked at once.
+    ///
+    /// ```
+    /// use alter_testkit::{FaultAction, FaultError, FaultSpec};
+    ///
+    /// assert!(FaultSpec::try_new("GET /sdk/scopes", FaultAction::status(503)).is_ok());
+    /// assert_eq!(
+    ///     FaultSpec::try_new("GET /sdk/scopes", FaultAction::Delay { ms: u64::MAX }),
+    ///     Err(FaultError::Delay(u64::MAX))
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`FaultSpec::validate`].
+    pub fn try_new(route: &str, action: FaultAction) -> Result<Self, FaultError> {
+        let spec = Self::new(route, action);
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Checks that the fault can be armed: its path pattern starts with `/` and its action
+    /// passes [`FaultAction::validate`]. Arming checks this too.
+    ///
+    /// # Errors
+    ///
+    /// [`FaultError::Pattern`], [`FaultError::Status`] or [`FaultError::Delay`].
+    pub fn validate(&self) -> Result<(), FaultError> {
+        if !self.path.starts_with('/') {
+            return Err(FaultError::Pattern(self.path.clone()));
+        }
+        self.action.validate()
     }
 
     /// Hits the next `times` matching requests instead of one.
@@ -164,24 +295,24 @@ struct FaultWire {
 }
 
 impl TryFrom<FaultWire> for FaultSpec {
-    type Error = String;
+    type Error = FaultError;
 
     fn try_from(wire: FaultWire) -> Result<Self, Self::Error> {
         let (method, path) = match (wire.route, wire.path) {
             (Some(route), None) => split_route(&route),
             (None, Some(path)) => (wire.method.unwrap_or_else(|| "*".to_owned()), path),
-            _ => return Err("give either `route` or `path`".to_owned()),
+            _ => return Err(FaultError::Json("give either `route` or `path`".to_owned())),
         };
-        if !path.starts_with('/') {
-            return Err("a fault's path pattern must start with '/'".to_owned());
-        }
-        Ok(Self {
+
+        let spec = Self {
             listener: wire.listener,
             method: method.to_ascii_uppercase(),
             path,
             times: wire.times,
             action: wire.action,
-        })
+        };
+        spec.validate()?;
+        Ok(spec)
     }
 }
 
@@ -340,6 +471,80 @@ mod tests {
             serde_json::from_str::<FaultSpec>(r#"{"path": "x", "action": {"kind": "drop"}}"#)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn statuses_outside_100_to_599_are_refused() {
+        for status in [0, 99, 600, u16::MAX] {
+            assert_eq!(
+                FaultAction::try_status(status),
+                Err(FaultError::Status(status))
+            );
+            for action in [
+                FaultAction::Malformed { status },
+                FaultAction::ExecuteThenStatus { status, body: None },
+            ] {
+                assert_eq!(action.validate(), Err(FaultError::Status(status)));
+            }
+        }
+        for status in [100, 200, 429, 599] {
+            assert!(FaultAction::try_status(status).is_ok());
+        }
+        assert!(FaultAction::Drop.validate().is_ok());
+    }
+
+    #[test]
+    fn delays_are_capped_at_ten_minutes() {
+        let longest = FaultAction::Delay {
+            ms: FaultAction::MAX_DELAY_MS,
+        };
+        assert_eq!(longest.validate(), Ok(()));
+        let over = FaultAction::Delay {
+            ms: FaultAction::MAX_DELAY_MS + 1,
+        };
+        assert_eq!(
+            over.validate(),
+            Err(FaultError::Delay(FaultAction::MAX_DELAY_MS + 1))
+        );
+        assert!(
+            FaultError::Delay(u64::MAX)
+                .to_string()
+                .contains("600000 ms")
+        );
+    }
+
+    #[test]
+    fn checked_specs_refuse_bad_patterns_and_actions() {
+        assert_eq!(
+            FaultSpec::try_new("GET sdk/scopes", FaultAction::Drop),
+            Err(FaultError::Pattern("sdk/scopes".to_owned()))
+        );
+        assert_eq!(
+            FaultSpec::try_new("* /**", FaultAction::status(0)),
+            Err(FaultError::Status(0))
+        );
+        let unchecked = FaultSpec::new("* /**", FaultAction::Delay { ms: u64::MAX });
+        assert_eq!(unchecked.validate(), Err(FaultError::Delay(u64::MAX)));
+    }
+
+    #[test]
+    fn the_json_form_is_checked_while_reading() {
+        let read = |json: &str| serde_json::from_str::<FaultSpec>(json).map_err(|e| e.to_string());
+
+        let error = read(r#"{"route": "/sdk/scopes", "action": {"kind": "status", "status": 0}}"#)
+            .unwrap_err();
+        assert!(
+            error.contains("fault status 0 is outside 100..=599"),
+            "{error}"
+        );
+        let error =
+            read(r#"{"route": "/x", "action": {"kind": "malformed", "status": 600}}"#).unwrap_err();
+        assert!(error.contains("status 600"), "{error}");
+        let error =
+            read(r#"{"route": "/x", "action": {"kind": "delay", "ms": 18446744073709551615}}"#)
+                .unwrap_err();
+        assert!(error.contains("longer than the 600000 ms limit"), "{error}");
+        assert!(read(r#"{"route": "/x", "action": {"kind": "delay", "ms": 600000}}"#).is_ok());
     }
 
     #[test]

@@ -605,8 +605,32 @@ impl FakeAlter {
     }
 
     /// Arms a fault; it hits the next matching requests, then disarms.
+    ///
+    /// A fault that fails [`FaultSpec::validate`] (a status outside `100..=599`, a delay over
+    /// [`FaultAction::MAX_DELAY_MS`](crate::FaultAction::MAX_DELAY_MS), a path pattern not
+    /// starting with `/`) is not armed, and nothing else happens; use
+    /// [`try_inject_fault`](Self::try_inject_fault) to learn why, or build the fault with
+    /// [`FaultSpec::try_new`].
     pub fn inject_fault(&self, fault: FaultSpec) {
-        control::inject_fault(&self.state, fault);
+        // Refusal is the documented outcome here; callers who need it use try_inject_fault.
+        let _ = control::inject_fault(&self.state, fault);
+    }
+
+    /// Arms a fault, or says why it cannot be armed.
+    ///
+    /// ```
+    /// use alter_testkit::{ControlError, FakeAlter, FaultAction, FaultError, FaultSpec};
+    ///
+    /// let fake = FakeAlter::start();
+    /// let refused = fake.try_inject_fault(FaultSpec::new("* /**", FaultAction::status(0)));
+    /// assert_eq!(refused, Err(ControlError::InvalidFault(FaultError::Status(0))));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError::InvalidFault`] when the fault fails [`FaultSpec::validate`].
+    pub fn try_inject_fault(&self, fault: FaultSpec) -> Result<(), ControlError> {
+        control::inject_fault(&self.state, fault)
     }
 
     /// Disarms every fault.
@@ -624,7 +648,8 @@ impl FakeAlter {
         self.state.store.lock().scope_reports.clone()
     }
 
-    /// Every request both listeners received, in order.
+    /// Every request both listeners received, in order, control requests (`/_testkit/…`,
+    /// but for the `redirected` target) left out.
     pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
         self.state.store.lock().requests.clone()
     }

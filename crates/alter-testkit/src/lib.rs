@@ -34,7 +34,8 @@
 //!   `POST auth/{session_token}/complete` (the token `latest` names the newest pending
 //!   session), `GET sessions`, `POST users`, `POST grants`,
 //!   `POST grants/{id}/status`, `POST|DELETE faults`, `GET audit`, `GET scope-reports`,
-//!   `GET|DELETE requests`, `GET hits?route=…`, `GET state`.
+//!   `GET|DELETE requests`, `GET hits?route=…`, `GET state`. Control requests are never
+//!   faulted, recorded nor counted (but for the `redirected` redirect target).
 //!
 //! # The binary
 //!
@@ -71,7 +72,7 @@ mod spec;
 mod state;
 
 pub use control::ControlError;
-pub use faults::{FaultAction, FaultSpec, route_matches};
+pub use faults::{FaultAction, FaultError, FaultSpec, route_matches};
 pub use handle::{Builder, FakeAlter, ReadyInfo, SeededGrants, StartError};
 pub use record::{AuditRecord, AuditSource, Listener, RecordedRequest, ScopeReport};
 pub use spec::{

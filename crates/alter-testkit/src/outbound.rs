@@ -1,16 +1,18 @@
 //! The provider calls the backend makes itself in proxy mode: credential injection with the
 //! core's own planners, then a plain HTTP/1.1 request over loopback. Redirects are never
-//! followed.
+//! followed, and a provider body over the SDK's own limit
+//! ([`MAX_RESPONSE_BODY`], 64 MiB) is refused with a 502 rather than read.
 
 use std::time::{Duration, SystemTime};
 
+use alter_core::io::MAX_RESPONSE_BODY;
 use alter_core::retrieve::ProviderBody;
 use alter_core::retrieve::injection::{
     Credential, SigV4Call, is_sigv4, plan_injection, plan_sigv4_injection,
 };
 use alter_core::retrieve::query::{append_query, with_injected_params};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -24,6 +26,43 @@ pub(crate) const USER_AGENT: &str = concat!("alter-testkit/", env!("CARGO_PKG_VE
 
 /// How long one provider call may take.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The wire code of a proxied call whose provider could not be reached or answered badly.
+const PROVIDER_UNREACHABLE: &str = "provider_unreachable";
+
+/// The wire code of a proxied call whose provider body exceeded the limit.
+const PROVIDER_RESPONSE_TOO_LARGE: &str = "provider_response_too_large";
+
+/// Why a provider call brought back no answer to relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SendError {
+    /// The wire code the proxy answers with.
+    pub(crate) code: &'static str,
+    /// What happened, in words; it goes into the audit row and the error body.
+    pub(crate) message: String,
+}
+
+impl SendError {
+    /// The provider could not be reached, or its answer could not be read.
+    pub(crate) fn unreachable(message: impl Into<String>) -> Self {
+        Self {
+            code: PROVIDER_UNREACHABLE,
+            message: message.into(),
+        }
+    }
+
+    fn too_large(limit: usize) -> Self {
+        Self {
+            code: PROVIDER_RESPONSE_TOO_LARGE,
+            message: format!("the provider's response body is larger than {limit} bytes"),
+        }
+    }
+
+    /// The proxy's answer: 502 with the code and message in the usual error body.
+    pub(crate) fn into_failure(self) -> Failure {
+        Failure::new(502, self.code, self.message)
+    }
+}
 
 /// A provider request ready to send.
 #[derive(Clone)]
@@ -48,6 +87,8 @@ pub(crate) struct Captured {
 /// The HTTP client of proxy mode.
 pub(crate) struct Outbound {
     client: Client<HttpConnector, Full<Bytes>>,
+    /// The largest provider body read into memory.
+    body_limit: usize,
 }
 
 impl Outbound {
@@ -55,15 +96,17 @@ impl Outbound {
     pub(crate) fn new() -> Self {
         Self {
             client: Client::builder(TokioExecutor::new()).build_http(),
+            body_limit: usize::try_from(MAX_RESPONSE_BODY).unwrap_or(usize::MAX),
         }
     }
 
-    /// Sends one request and reads the whole answer.
+    /// Sends one request and reads the whole answer, up to the body limit.
     ///
     /// # Errors
     ///
-    /// A description of the transport failure.
-    pub(crate) async fn send(&self, outgoing: &Outgoing) -> Result<Captured, String> {
+    /// [`SendError`]: `provider_response_too_large` for a body over the limit,
+    /// `provider_unreachable` for any other failure.
+    pub(crate) async fn send(&self, outgoing: &Outgoing) -> Result<Captured, SendError> {
         let mut builder = http::Request::builder()
             .method(outgoing.method.as_str())
             .uri(outgoing.url.as_str());
@@ -72,25 +115,31 @@ impl Outbound {
         }
         let request = builder
             .body(Full::new(Bytes::from(outgoing.body.clone())))
-            .map_err(|error| format!("invalid provider request: {error}"))?;
+            .map_err(|error| {
+                SendError::unreachable(format!("invalid provider request: {error}"))
+            })?;
 
         let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|error| format!("provider call failed: {error}"))?;
+            let response = self.client.request(request).await.map_err(|error| {
+                SendError::unreachable(format!("provider call failed: {error}"))
+            })?;
             let (parts, body) = response.into_parts();
-            let body = body
+            let body = Limited::new(body, self.body_limit)
                 .collect()
                 .await
-                .map_err(|error| format!("provider body failed: {error}"))?
+                .map_err(|error| {
+                    if error.is::<LengthLimitError>() {
+                        SendError::too_large(self.body_limit)
+                    } else {
+                        SendError::unreachable(format!("provider body failed: {error}"))
+                    }
+                })?
                 .to_bytes();
-            Ok::<_, String>((parts, body))
+            Ok::<_, SendError>((parts, body))
         };
         let (parts, body) = tokio::time::timeout(PROVIDER_TIMEOUT, exchange)
             .await
-            .map_err(|_| "provider call timed out".to_owned())??;
+            .map_err(|_| SendError::unreachable("provider call timed out"))??;
 
         let mut headers: IndexMap<String, String> = IndexMap::new();
         for (name, value) in &parts.headers {
@@ -206,6 +255,72 @@ mod tests {
             query_params: vec![("q".into(), json!("x y"))],
             reason: None,
         }
+    }
+
+    /// A one-shot provider on a loopback thread answering 200 with a `len`-byte body.
+    fn provider_answering(len: usize) -> String {
+        use std::io::{Read as _, Write as _};
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/big", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {len}\r\n\r\n");
+            // The client may hang up once over its limit; that is the point.
+            let _ = stream
+                .write_all(answer.as_bytes())
+                .and_then(|()| stream.write_all(&vec![b'x'; len]));
+        });
+        url
+    }
+
+    fn fetch(limit: usize, len: usize) -> Result<Captured, SendError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let outgoing = Outgoing {
+            method: "GET".into(),
+            url: provider_answering(len),
+            headers: Vec::new(),
+            body: Vec::new(),
+            credential_headers: Vec::new(),
+        };
+        runtime.block_on(async move {
+            let mut outbound = Outbound::new();
+            outbound.body_limit = limit;
+            outbound.send(&outgoing).await
+        })
+    }
+
+    #[test]
+    fn provider_bodies_over_the_limit_are_refused() {
+        assert_eq!(fetch(64, 64).unwrap().body.len(), 64);
+
+        let error = fetch(64, 65).unwrap_err();
+        assert_eq!(error.code, "provider_response_too_large");
+        assert!(error.message.contains("larger than 64 bytes"), "{error:?}");
+        // The default is the SDK's own limit.
+        assert_eq!(Outbound::new().body_limit, 64 * 1024 * 1024);
+    }
+
+    #[test]
+    fn a_refused_body_answers_502_with_an_error_body() {
+        let failure = SendError::too_large(10).into_failure();
+        assert_eq!(
+            (failure.status, failure.code()),
+            (502, "provider_response_too_large")
+        );
+        let body: serde_json::Value = serde_json::from_slice(&failure.body()).unwrap();
+        assert_eq!(
+            body["detail"]["message"],
+            "the provider's response body is larger than 10 bytes"
+        );
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn status(state: &AppState, code: &str, query: &str) -> ProviderReply {
         }
         300..=399 => {
             let location = match param("to").as_deref() {
-                Some("backend") => format!("{}/_testkit/redirected", state.base_url),
+                Some("backend") => format!("{}{}", state.base_url, crate::control::REDIRECT_TARGET),
                 _ => format!("{}/echo/redirected", state.provider_base_url),
             };
             vec![("Location".into(), location)]

@@ -1,6 +1,7 @@
 //! The two listeners: an accept loop per socket, HTTP/1.1 per connection (hyper), and one
 //! wrapper around every request that records it, applies injected faults, and hands it to
-//! the backend routes or the fake provider.
+//! the backend routes or the fake provider. Control requests (`/_testkit/…`) skip the
+//! recorder and the faults.
 
 use std::fmt;
 use std::pin::Pin;
@@ -21,6 +22,7 @@ use tokio::sync::watch;
 use tower::ServiceExt as _;
 
 use crate::app::{AppState, RawBody, RawTarget, RoutePattern};
+use crate::control;
 use crate::faults::{self, FaultAction};
 use crate::provider::{self, ProviderReply};
 use crate::record::{Listener, RecordedRequest};
@@ -122,6 +124,14 @@ async fn respond(
         body,
         arrival: None,
     };
+
+    // The control API must stay usable whatever a test armed: a `* /**` fault would
+    // otherwise answer `DELETE /_testkit/faults` itself, and a test's own inspection calls
+    // would show up in the very counts it inspects.
+    if which == Listener::Backend && control::is_control_target(&received.target) {
+        let answer = backend(router, &parts, &received).await;
+        return Ok(build(&answer, ReplyBody::full(answer.body.clone())));
+    }
 
     let fault = faults::take(
         &mut state.store.lock().faults,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::app::{AppState, json, object, str_field};
 use crate::errors::{self, Envelope, Failure, invalid_body};
-use crate::outbound::{build_request, check_destination};
+use crate::outbound::{SendError, build_request, check_destination};
 use crate::record::{AuditRecord, AuditSource};
 use crate::state::access::Lookup;
 use crate::state::approvals::ProxyCall;
@@ -54,7 +54,7 @@ pub(super) async fn proxy(
 
     match execute_call(&state, &credential, &call, None).await {
         Ok(result) => Ok(json(200, &result)),
-        Err(message) => Err(Failure::new(502, "provider_unreachable", message)),
+        Err(error) => Err(error.into_failure()),
     }
 }
 
@@ -109,14 +109,16 @@ pub(super) async fn result(
 ///
 /// # Errors
 ///
-/// A description when the request cannot be built or the provider cannot be reached.
+/// [`SendError`] when the request cannot be built, the provider cannot be reached, or its
+/// body is over the limit.
 pub(crate) async fn execute_call(
     state: &AppState,
     credential: &Credential,
     call: &ProxyCall,
     approval_id: Option<Uuid>,
-) -> Result<ApprovalResult, String> {
-    let outgoing = build_request(credential, call).map_err(|failure| failure.code().to_owned())?;
+) -> Result<ApprovalResult, SendError> {
+    let outgoing = build_request(credential, call)
+        .map_err(|failure| SendError::unreachable(failure.code()))?;
     let started = std::time::Instant::now();
     let captured = state.outbound.send(&outgoing).await;
     let latency = audit::latency_ms(started.elapsed());
@@ -155,7 +157,7 @@ pub(crate) async fn execute_call(
             Ok(c) => {
                 audit::response_body(&c.body, c.headers.get("content-type").map(String::as_str))
             }
-            Err(message) => audit::transport_error_body(message),
+            Err(error) => audit::transport_error_body(&error.message),
         },
         latency_ms: latency,
         reason: call.reason.clone(),

@@ -2,9 +2,9 @@
 //! malformed and truncated bodies, and "execute, then fail the answer" for the proxy.
 
 use alter_core::api::{ProxyRequest, RetrieveRequest};
-use alter_testkit::{FakeAlter, FaultAction, FaultSpec};
+use alter_testkit::{ControlError, FakeAlter, FaultAction, FaultError, FaultSpec};
 
-use crate::support::{Client, Options, control};
+use crate::support::{Client, Options, control, plain, send};
 
 #[test]
 fn a_status_fault_hits_n_times_then_the_route_answers() {
@@ -235,13 +235,126 @@ fn faults_can_be_armed_over_http() {
     let last = fake.recorded_requests().pop().unwrap();
     assert_eq!(last.fault.as_deref(), Some("status 429"));
 
-    let (status, _) = control(
+    let (status, body) = control(
         &fake,
         "POST",
         "faults",
         r#"{"route": "/x", "action": {"kind": "nonsense"}}"#,
     );
-    assert_eq!(status, 422);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_fault"))
+    );
     let (status, _) = control(&fake, "DELETE", "faults", "");
     assert_eq!(status, 204);
+}
+
+#[test]
+fn out_of_range_faults_are_refused_over_http_and_in_rust() {
+    let fake = FakeAlter::start();
+    let app = Client::new(&fake, fake.app_key());
+
+    for (action, names) in [
+        (r#"{"kind": "status", "status": 0}"#, "status 0"),
+        (r#"{"kind": "status", "status": 600}"#, "status 600"),
+        (
+            r#"{"kind": "execute_then_status", "status": 99}"#,
+            "status 99",
+        ),
+        (
+            r#"{"kind": "delay", "ms": 18446744073709551615}"#,
+            "600000 ms limit",
+        ),
+    ] {
+        let body = format!(r#"{{"route": "* /**", "action": {action}}}"#);
+        let (status, answer) = control(&fake, "POST", "faults", &body);
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("invalid_fault"))
+        );
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(names), "{message}");
+    }
+
+    let refused = fake.try_inject_fault(FaultSpec::new("* /**", FaultAction::status(0)));
+    assert_eq!(
+        refused,
+        Err(ControlError::InvalidFault(FaultError::Status(0)))
+    );
+    let refused =
+        fake.try_inject_fault(FaultSpec::new("* /**", FaultAction::Delay { ms: u64::MAX }));
+    assert_eq!(
+        refused,
+        Err(ControlError::InvalidFault(FaultError::Delay(u64::MAX)))
+    );
+    // The infallible form arms nothing either: the route answers normally.
+    fake.inject_fault(FaultSpec::new("GET /sdk/scopes", FaultAction::status(0)));
+    assert!(app.run(app.engine.scopes_list()).is_ok());
+    assert_eq!(fake.recorded_requests()[0].fault, None);
+
+    assert_eq!(
+        fake.try_inject_fault(FaultSpec::new("GET /sdk/scopes", FaultAction::status(503))),
+        Ok(())
+    );
+    let error = app.run(app.engine.scopes_list()).unwrap_err();
+    assert_eq!(error.status(), Some(503));
+}
+
+#[test]
+fn control_routes_are_never_faulted_recorded_or_counted() {
+    let fake = FakeAlter::start();
+    let app = Client::new(&fake, fake.app_key());
+    fake.inject_fault(FaultSpec::new("* /**", FaultAction::Drop).times(2));
+
+    // A dropped connection would fail `control` itself.
+    let (status, _) = control(&fake, "GET", "state", "");
+    assert_eq!(status, 200);
+    let (status, hits) = control(&fake, "GET", "hits?route=*%20/**", "");
+    assert_eq!((status, hits["count"].as_u64()), (200, Some(0)));
+    let (status, _) = control(&fake, "GET", "requests", "");
+    assert_eq!(status, 200);
+
+    // The control calls took none of the fault's hits.
+    for _ in 0..2 {
+        let error = app.run(app.engine.scopes_list()).unwrap_err();
+        assert_eq!(error.class_name(), "NetworkError");
+    }
+    assert!(app.run(app.engine.scopes_list()).is_ok());
+    assert_eq!(fake.route_hits("* /_testkit/**"), 0);
+    assert_eq!(fake.route_hits("* /**"), 3);
+
+    // Disarming works while a catch-all fault waits, and leaves nothing recorded.
+    fake.inject_fault(FaultSpec::new("* /**", FaultAction::status(503)).times(100));
+    let (status, _) = control(&fake, "DELETE", "faults", "");
+    assert_eq!(status, 204);
+    assert!(app.run(app.engine.scopes_list()).is_ok());
+    assert_eq!(fake.recorded_requests().len(), 4);
+}
+
+#[test]
+fn control_routes_stay_unfaulted_under_a_mount_prefix() {
+    let fake = FakeAlter::builder().mount_prefix("/api").start().unwrap();
+    fake.inject_fault(FaultSpec::new("* /**", FaultAction::status(503)));
+
+    let (status, _) = control(&fake, "GET", "state", "");
+    assert_eq!(status, 200);
+    assert!(fake.recorded_requests().is_empty());
+}
+
+#[test]
+fn the_redirect_target_is_still_recorded_and_faultable() {
+    let fake = FakeAlter::start();
+    let url = format!("{}/_testkit/redirected", fake.base_url());
+
+    let response = send(&plain("GET", &url, b"")).unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(fake.route_hits("* /_testkit/redirected"), 1);
+
+    fake.inject_fault(FaultSpec::new(
+        "* /_testkit/redirected",
+        FaultAction::status(503),
+    ));
+    let response = send(&plain("GET", &url, b"")).unwrap();
+    assert_eq!(response.status, 503);
+    assert_eq!(fake.route_hits("* /_testkit/redirected"), 2);
 }
