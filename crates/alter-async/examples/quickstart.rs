@@ -10,11 +10,19 @@
 //! ```
 //!
 //! Without `ALTER_BASE_URL` and `ALTER_API_KEY` it starts `alter-testkit`, the embedded fake
-//! backend, and plays the human approver itself. With both set it runs against that
-//! backend; the steps that need data only a real account has (a managed secret, a provider
-//! URL, an approval-gated grant) then read their ids from `ALTER_QUICKSTART_MANAGED_SECRET_ID`,
+//! backend, and plays the human approver itself. With both set it runs against that REAL
+//! backend and changes it: it creates an agent, mints a key and revokes a grant there. The
+//! steps that need data only a real account has (a managed secret, a provider URL, an
+//! approval-gated grant) then read their ids from `ALTER_QUICKSTART_MANAGED_SECRET_ID`,
 //! `ALTER_QUICKSTART_PROVIDER_URL` and `ALTER_QUICKSTART_HITL_GRANT_ID`, and are skipped
 //! when those are not set.
+//!
+//! `ALTER_QUICKSTART_FAKE=1` forces the embedded fake even when both are set. The first
+//! line printed says which backend the run uses.
+//!
+//! ```sh
+//! ALTER_QUICKSTART_FAKE=1 cargo run -p alter-async --example quickstart
+//! ```
 
 use std::error::Error;
 use std::process::ExitCode;
@@ -27,6 +35,9 @@ use alter_async::{
 use alter_testkit::FakeAlter;
 
 type Outcome<T = ()> = Result<T, Box<dyn Error>>;
+
+/// Set to `1` to run on the embedded fake even when a real backend is configured.
+const FORCE_FAKE: &str = "ALTER_QUICKSTART_FAKE";
 
 /// Where the story runs.
 struct Backend {
@@ -41,7 +52,11 @@ struct Backend {
 impl Backend {
     fn choose() -> Self {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        if let (Some(base_url), Some(api_key)) = (env("ALTER_BASE_URL"), env("ALTER_API_KEY")) {
+        let real = match env(FORCE_FAKE).as_deref() {
+            Some("1") => None,
+            _ => env("ALTER_BASE_URL").zip(env("ALTER_API_KEY")),
+        };
+        if let Some((base_url, api_key)) = real {
             return Self {
                 base_url,
                 api_key,
@@ -87,7 +102,11 @@ async fn story() -> Outcome {
         ),
         None => say(
             "backend",
-            &format!("real Alter backend at {}", backend.base_url),
+            &format!(
+                "REAL Alter backend at {} (this run creates an agent, mints a key and revokes \
+                 a grant there; {FORCE_FAKE}=1 uses the embedded fake instead)",
+                backend.base_url
+            ),
         ),
     }
 
