@@ -606,14 +606,16 @@ impl FakeAlter {
 
     /// Arms a fault; it hits the next matching requests, then disarms.
     ///
-    /// A fault that fails [`FaultSpec::validate`] (a status outside `100..=599`, a delay over
+    /// # Panics
+    ///
+    /// When the fault fails [`FaultSpec::validate`] (a status outside `100..=599`, a delay over
     /// [`FaultAction::MAX_DELAY_MS`](crate::FaultAction::MAX_DELAY_MS), a path pattern not
-    /// starting with `/`) is not armed, and nothing else happens; use
-    /// [`try_inject_fault`](Self::try_inject_fault) to learn why, or build the fault with
-    /// [`FaultSpec::try_new`].
+    /// starting with `/`): a test that meant to inject a fault must not pass because none was
+    /// armed. [`try_inject_fault`](Self::try_inject_fault) returns the reason instead.
     pub fn inject_fault(&self, fault: FaultSpec) {
-        // Refusal is the documented outcome here; callers who need it use try_inject_fault.
-        let _ = control::inject_fault(&self.state, fault);
+        if let Err(error) = control::inject_fault(&self.state, fault) {
+            panic!("alter-testkit: fault not armed: {error}");
+        }
     }
 
     /// Arms a fault, or says why it cannot be armed.

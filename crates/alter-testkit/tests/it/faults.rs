@@ -287,8 +287,11 @@ fn out_of_range_faults_are_refused_over_http_and_in_rust() {
         refused,
         Err(ControlError::InvalidFault(FaultError::Delay(u64::MAX)))
     );
-    // The infallible form arms nothing either: the route answers normally.
-    fake.inject_fault(FaultSpec::new("GET /sdk/scopes", FaultAction::status(0)));
+    // The panicking form refuses loudly, and arms nothing: the route answers normally.
+    let loud = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fake.inject_fault(FaultSpec::new("GET /sdk/scopes", FaultAction::status(0)));
+    }));
+    assert!(loud.is_err(), "an invalid fault must not be armed silently");
     assert!(app.run(app.engine.scopes_list()).is_ok());
     assert_eq!(fake.recorded_requests()[0].fault, None);
 
