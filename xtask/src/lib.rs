@@ -6,3 +6,4 @@
 pub mod bench;
 pub mod ci;
 pub mod conformance;
+pub mod fuzz;

@@ -8,6 +8,8 @@
 //! cargo xtask conformance requests <FILE> --client async|blocking
 //!                                          ... through a real frontend and loopback HTTP
 //! cargo xtask conformance python           the official Python client against the testkit
+//! cargo xtask fuzz [--runs N] [--target NAME] [--sanitizer none|address]
+//!                                          every cargo-fuzz target, N runs each (nightly)
 //! ```
 
 use std::path::Path;
@@ -27,7 +29,10 @@ commands:
   conformance requests <FILE>  replay recorded calls through the core (fixtures/conformance/requests.json)
       [--client async|blocking]  ... through that real frontend, its HTTP stack and a loopback server
   conformance python [--verbose]
-                               the official Python client (alter-sdk 0.15.0) against the testkit binary";
+                               the official Python client (alter-sdk 0.15.0) against the testkit binary
+  fuzz [--runs N] [--target NAME] [--sanitizer none|address]
+                               every cargo-fuzz target for N executions (default 1000000), seeded from
+                               the conformance fixtures; needs nightly (cargo +nightly fuzz run)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -67,6 +72,19 @@ fn main() -> ExitCode {
             }
             None => {
                 eprintln!("unknown client {name:?}: expected async or blocking\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
+        ["fuzz", rest @ ..] => match xtask::fuzz::Options::parse(rest) {
+            Ok(options) => match xtask::fuzz::run(&options) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    eprintln!("{failure}");
+                    ExitCode::FAILURE
+                }
+            },
+            Err(why) => {
+                eprintln!("{why}\n\n{USAGE}");
                 ExitCode::from(2)
             }
         },
