@@ -132,4 +132,13 @@ mod tests {
             classify_error(&input(status, 1, body));
         }
     }
+
+    #[test]
+    fn big_numbers_survive_the_detail_round_trip() {
+        // The first crash of this target (fixed in the workspace's serde_json features).
+        let body = br#"{"expires_in":60444444444444444444444444444444444444440}"#;
+
+        classify_error(&input(200, 0, body));
+        classify_error(&input(403, 1, body));
+    }
 }
