@@ -286,7 +286,9 @@ fn write_seeds(root: &Path) -> Result<(), FuzzFailed> {
 /// The repository root: the parent of this crate's directory.
 fn workspace_root() -> PathBuf {
     let xtask = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    xtask.parent().map_or_else(|| xtask.clone(), Path::to_path_buf)
+    xtask
+        .parent()
+        .map_or_else(|| xtask.clone(), Path::to_path_buf)
 }
 
 fn cargo_bin() -> String {
