@@ -47,6 +47,7 @@ pub fn run() -> Result<(), StepFailed> {
         &[],
     )?;
     cargo("test", &["test", "--workspace", "--locked"], &[])?;
+    fuzz_crate()?;
     conformance_python()?;
     cargo(
         "doc",
@@ -78,6 +79,37 @@ fn cargo(step: &'static str, args: &[&str], env: &[(&str, &str)]) -> Result<(), 
             reason: format!("could not start cargo: {error}"),
         }),
     }
+}
+
+/// The fuzz crate is its own workspace, so the steps above skip it: format, lint and replay
+/// its seeds through the harness on stable (no libFuzzer), so that it cannot rot between
+/// `cargo xtask fuzz` runs.
+fn fuzz_crate() -> Result<(), StepFailed> {
+    const MANIFEST: &str = "fuzz/Cargo.toml";
+    cargo(
+        "fuzz-fmt",
+        &["fmt", "--manifest-path", MANIFEST, "--", "--check"],
+        &[],
+    )?;
+    cargo(
+        "fuzz-clippy",
+        &[
+            "clippy",
+            "--manifest-path",
+            MANIFEST,
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    cargo(
+        "fuzz-seed-replay",
+        &["test", "--manifest-path", MANIFEST, "--locked"],
+        &[],
+    )
 }
 
 /// The official Python client against the testkit binary (`cargo xtask conformance python`).

@@ -8,3 +8,4 @@ pub mod bench;
 pub mod ci;
 pub mod conformance;
 pub mod fault_matrix;
+pub mod fuzz;

@@ -9,6 +9,8 @@
 //!                                          ... through a real frontend and loopback HTTP
 //! cargo xtask conformance python           the official Python client against the testkit
 //! cargo xtask fault-matrix                 both frontends' fault matrix tests and their tables
+//! cargo xtask fuzz [--runs N] [--target NAME] [--sanitizer none|address]
+//!                                          every cargo-fuzz target, N runs each (nightly)
 //! ```
 
 #![forbid(unsafe_code)]
@@ -32,7 +34,10 @@ commands:
   conformance python [--verbose]
                                the official Python client (alter-sdk 0.15.0) against the testkit binary
   fault-matrix                 every operation against every injected fault, both frontends
-                               (tables in target/fault-matrix/)";
+                               (tables in target/fault-matrix/)
+  fuzz [--runs N] [--target NAME] [--sanitizer none|address]
+                               every cargo-fuzz target for N executions (default 1000000), seeded from
+                               the conformance fixtures; needs nightly (cargo +nightly fuzz run)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -79,6 +84,19 @@ fn main() -> ExitCode {
             }
             None => {
                 eprintln!("unknown client {name:?}: expected async or blocking\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
+        ["fuzz", rest @ ..] => match xtask::fuzz::Options::parse(rest) {
+            Ok(options) => match xtask::fuzz::run(&options) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    eprintln!("{failure}");
+                    ExitCode::FAILURE
+                }
+            },
+            Err(why) => {
+                eprintln!("{why}\n\n{USAGE}");
                 ExitCode::from(2)
             }
         },
