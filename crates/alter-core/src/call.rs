@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::engine::{BackendCall, Engine};
 use crate::error::{Error, Result};
 use crate::io::{HttpResponse, Now, TransportError};
+use crate::limits::MAX_URL_LEN;
 use crate::retry::{Idempotency, RetryDecision, RetryReport, RetryState};
 use crate::step::{Operation, Step};
 
@@ -109,6 +110,15 @@ impl<T> Operation for Call<T> {
     type Output = T;
 
     fn start(&mut self, now: Now) -> Step<T> {
+        // The one place every backend URL passes, so no caller value (a long query filter,
+        // say) can grow a request past what servers accept.
+        let url_len = self.engine.config().base_url.as_str().len() + self.request.path.wire().len();
+        if url_len > MAX_URL_LEN {
+            return Step::Done(Err(Error::invalid_input(format!(
+                "the request URL would be {url_len} bytes long; the limit is {MAX_URL_LEN}"
+            ))));
+        }
+
         let step = self.send(now);
         if self.retries_enabled {
             let mut config = self.engine.config().retry.clone();
@@ -230,5 +240,48 @@ where
 
     fn on_wake(&mut self, now: Now) -> Step<Option<T>> {
         Self::absorb(self.inner.on_wake(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Instant, SystemTime};
+
+    use super::*;
+    use crate::config::{ApiKey, BaseUrl};
+    use crate::engine::ClientConfig;
+    use crate::io::Entropy;
+
+    #[derive(Debug)]
+    struct Zeros;
+
+    impl Entropy for Zeros {
+        fn random_16(&self) -> [u8; 16] {
+            [0; 16]
+        }
+    }
+
+    fn engine() -> Arc<Engine> {
+        let config = ClientConfig::new(
+            ApiKey::parse("alter_key_test").unwrap(),
+            BaseUrl::parse("https://vault.example.com").unwrap(),
+        );
+        Engine::new(config, Arc::new(Zeros)).unwrap()
+    }
+
+    #[test]
+    fn a_backend_url_over_the_limit_fails_before_anything_is_sent() {
+        let now = Now::new(Instant::now(), SystemTime::now());
+        let engine = engine();
+
+        let mut long = engine.agents_get_by_name(&"n".repeat(MAX_URL_LEN)).unwrap();
+        let Step::Done(Err(error)) = long.start(now) else {
+            panic!("a request was sent");
+        };
+        assert!(error.is_invalid_input(), "{error:?}");
+        assert!(error.to_string().len() < 200, "{error}");
+
+        let mut short = engine.agents_get_by_name("ops-bot").unwrap();
+        assert!(matches!(short.start(now), Step::Send(_)));
     }
 }

@@ -11,6 +11,7 @@ use crate::config::{ApiKey, BaseUrl, canonical_uuid, validate_caller};
 use crate::encoding::{canonical_path_and_query, encode_path_segment, form_encode_pairs};
 use crate::error::{Error, Result};
 use crate::io::{Entropy, HttpRequest, HttpResponse, Now, Target};
+use crate::limits::excerpt;
 use crate::retry::RetryConfig;
 use crate::signing::{SigningInput, SigningKey, hex_lower};
 
@@ -413,7 +414,8 @@ pub(crate) fn check_header_value(what: &str, value: &str) -> Result<()> {
 pub(crate) fn check_method(method: &str) -> Result<()> {
     if method.is_empty() || !method.chars().all(is_token_char) {
         return Err(Error::invalid_input(format!(
-            "{method:?} is not a valid HTTP method"
+            "{:?} is not a valid HTTP method",
+            excerpt(method)
         )));
     }
     Ok(())
@@ -428,7 +430,8 @@ fn is_token_char(c: char) -> bool {
 pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
     if name.is_empty() || !name.chars().all(is_token_char) {
         return Err(Error::invalid_input(format!(
-            "header name {name:?} is not a valid HTTP header name"
+            "header name {:?} is not a valid HTTP header name",
+            excerpt(name)
         )));
     }
     check_header_value("header value", value)
@@ -451,6 +454,18 @@ mod tests {
             path.wire(),
             "/sdk/agents/3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c/keys/key%201%2F2?force=true"
         );
+    }
+
+    #[test]
+    fn bad_methods_and_header_names_are_echoed_cut() {
+        let long = "x y".repeat(10_000);
+
+        for error in [
+            check_method(&long).unwrap_err(),
+            check_header(&long, "v").unwrap_err(),
+        ] {
+            assert!(error.to_string().len() < 300, "{error}");
+        }
     }
 
     #[test]

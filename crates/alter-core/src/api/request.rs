@@ -250,9 +250,10 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// Before any IO: `Sdk` for both `json` and `body`, a URL that is not http(s) or a
-    /// placeholder without a value; `InvalidInput` for empty tokens, ids or caller, header
-    /// values with CR, LF or NUL, or a context over its limits.
+    /// Before any IO: `Sdk` for both `json` and `body` or a placeholder without a value;
+    /// `InvalidInput` for a URL that is not http(s), has no plain `host[:port]` or is longer
+    /// than 8 KiB (before or after templating), for empty tokens, ids or caller, oversized
+    /// path parameters, header values with CR, LF or NUL, or a context over its limits.
     pub fn request(
         self: &Arc<Self>,
         request: RetrieveRequest,
