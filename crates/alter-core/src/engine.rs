@@ -57,16 +57,18 @@ impl ClientConfig {
         }
     }
 
-    /// Checks the caller (PROTOCOL.md §1.3): 1 to 255 printable ASCII characters.
+    /// Checks the caller (PROTOCOL.md §1.3: 1 to 255 printable ASCII characters) and the
+    /// retry policy's ranges ([`RetryConfig::validate`]).
     ///
     /// # Errors
     ///
-    /// `Error::Sdk` when the caller is empty, too long or not printable ASCII.
+    /// `Error::Sdk` when the caller is empty, too long or not printable ASCII;
+    /// `Error::InvalidInput` when a retry setting is out of range.
     pub fn validate(&self) -> Result<()> {
         if let Some(caller) = &self.caller {
             validate_caller(caller)?;
         }
-        Ok(())
+        self.retry.validate()
     }
 }
 
@@ -208,7 +210,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `Error::Sdk` when the configuration is invalid (see [`ClientConfig::validate`]).
+    /// `Error::Sdk` or `Error::InvalidInput` when the configuration is invalid (see
+    /// [`ClientConfig::validate`]).
     pub fn new(config: ClientConfig, entropy: Arc<dyn Entropy>) -> Result<Arc<Self>> {
         config.validate()?;
 

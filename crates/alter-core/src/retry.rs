@@ -30,6 +30,7 @@
 //! }
 //! ```
 
+mod bounds;
 mod report;
 mod retry_after;
 
@@ -39,6 +40,7 @@ use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 
 use crate::io::{Now, TransportError, TransportErrorKind};
 
+pub use bounds::{MAX_ATTEMPTS, MIN_BACKOFF};
 pub use report::{RetryErrorReport, RetryReport};
 pub use retry_after::parse_retry_after;
 
@@ -51,6 +53,21 @@ const BACKOFF_CEILING: Duration = Duration::from_secs(24 * 60 * 60);
 const ERROR_TEXT_CHARS: usize = 500;
 
 /// How a logical call retries.
+///
+/// # Limits
+///
+/// Out-of-range values are refused, not clamped: [`RetryConfig::validate`] runs when a
+/// client is built (and in [`Engine::new`](crate::Engine::new)) and fails with
+/// [`Error::InvalidInput`](crate::Error::InvalidInput).
+///
+/// | field | allowed |
+/// |---|---|
+/// | `max_attempts` | 1 to [`MAX_ATTEMPTS`] (10) |
+/// | `initial_backoff`, `max_backoff` | [`MIN_BACKOFF`] (1 ms) to one day |
+/// | `total_budget`, `max_retry_after` | zero to one day |
+///
+/// A `max_backoff` below `initial_backoff` is allowed: the delays then all equal
+/// `max_backoff`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryConfig {
     /// Attempts in all, the first included; 1 disables retries. Defaults to 3.
