@@ -150,6 +150,18 @@ impl<T> Operation for Call<T> {
         let Some(retry) = &mut self.retry else {
             return self.finish(response);
         };
+        if matches!(response.status, 429 | 502..=504) {
+            // A typed error at a retryable status (a 502 `grant_revoked`, say) is final:
+            // asking again cannot change it, and `Error::is_transient` says the same.
+            let outcome = (self.interpret)(response.clone());
+            if outcome.as_ref().is_err_and(|error| !error.is_transient()) {
+                retry.on_final_answer(response.status);
+                if self.cache_actor_id {
+                    self.engine.observe_actor_id(&response);
+                }
+                return Step::Done(outcome);
+            }
+        }
         match retry.on_status(response.status, response.header("Retry-After"), now) {
             RetryDecision::Retry { at, .. } => Step::WaitUntil(at),
             RetryDecision::GiveUp => self.finish(response),
@@ -245,7 +257,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Instant, SystemTime};
+    use std::time::{Duration, Instant, UNIX_EPOCH};
 
     use super::*;
     use crate::config::{ApiKey, BaseUrl};
@@ -269,9 +281,20 @@ mod tests {
         Engine::new(config, Arc::new(Zeros)).unwrap()
     }
 
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a call needs one base instant; nothing waits on it"
+    )]
+    fn test_now() -> Now {
+        Now::new(
+            Instant::now(),
+            UNIX_EPOCH + Duration::from_secs(1_767_225_600),
+        )
+    }
+
     #[test]
     fn a_backend_url_over_the_limit_fails_before_anything_is_sent() {
-        let now = Now::new(Instant::now(), SystemTime::now());
+        let now = test_now();
         let engine = engine();
 
         let mut long = engine.agents_get_by_name(&"n".repeat(MAX_URL_LEN)).unwrap();
@@ -283,5 +306,33 @@ mod tests {
 
         let mut short = engine.agents_get_by_name("ops-bot").unwrap();
         assert!(matches!(short.start(now), Step::Send(_)));
+    }
+
+    fn answer(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_typed_error_at_a_gateway_status_is_not_retried() {
+        let now = test_now();
+        let engine = engine();
+
+        let mut typed = engine.scopes_list();
+        let _ = typed.start(now);
+        let revoked = r#"{"error":"grant_revoked","message":"revoked"}"#;
+        let Step::Done(Err(error)) = typed.on_response(answer(502, revoked), now) else {
+            panic!("a typed 502 was retried");
+        };
+        assert_eq!(error.class_name(), "GrantRevokedError");
+        assert_eq!(typed.retry_report().unwrap().total_attempts, 1);
+
+        let mut untyped = engine.scopes_list();
+        let _ = untyped.start(now);
+        let step = untyped.on_response(answer(502, "bad gateway"), now);
+        assert!(matches!(step, Step::WaitUntil(_)), "{step:?}");
     }
 }
