@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::engine::{BackendCall, Engine};
 use crate::error::{Error, Result};
 use crate::io::{HttpResponse, Now, TransportError};
+use crate::limits::MAX_URL_LEN;
 use crate::retry::{Idempotency, RetryDecision, RetryReport, RetryState};
 use crate::step::{Operation, Step};
 
@@ -109,6 +110,15 @@ impl<T> Operation for Call<T> {
     type Output = T;
 
     fn start(&mut self, now: Now) -> Step<T> {
+        // The one place every backend URL passes, so no caller value (a long query filter,
+        // say) can grow a request past what servers accept.
+        let url_len = self.engine.config().base_url.as_str().len() + self.request.path.wire().len();
+        if url_len > MAX_URL_LEN {
+            return Step::Done(Err(Error::invalid_input(format!(
+                "the request URL would be {url_len} bytes long; the limit is {MAX_URL_LEN}"
+            ))));
+        }
+
         let step = self.send(now);
         if self.retries_enabled {
             let mut config = self.engine.config().retry.clone();
@@ -140,6 +150,18 @@ impl<T> Operation for Call<T> {
         let Some(retry) = &mut self.retry else {
             return self.finish(response);
         };
+        if matches!(response.status, 429 | 502..=504) {
+            // A typed error at a retryable status (a 502 `grant_revoked`, say) is final:
+            // asking again cannot change it, and `Error::is_transient` says the same.
+            let outcome = (self.interpret)(response.clone());
+            if outcome.as_ref().is_err_and(|error| !error.is_transient()) {
+                retry.on_final_answer(response.status);
+                if self.cache_actor_id {
+                    self.engine.observe_actor_id(&response);
+                }
+                return Step::Done(outcome);
+            }
+        }
         match retry.on_status(response.status, response.header("Retry-After"), now) {
             RetryDecision::Retry { at, .. } => Step::WaitUntil(at),
             RetryDecision::GiveUp => self.finish(response),
@@ -230,5 +252,87 @@ where
 
     fn on_wake(&mut self, now: Now) -> Step<Option<T>> {
         Self::absorb(self.inner.on_wake(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant, UNIX_EPOCH};
+
+    use super::*;
+    use crate::config::{ApiKey, BaseUrl};
+    use crate::engine::ClientConfig;
+    use crate::io::Entropy;
+
+    #[derive(Debug)]
+    struct Zeros;
+
+    impl Entropy for Zeros {
+        fn random_16(&self) -> [u8; 16] {
+            [0; 16]
+        }
+    }
+
+    fn engine() -> Arc<Engine> {
+        let config = ClientConfig::new(
+            ApiKey::parse("alter_key_test").unwrap(),
+            BaseUrl::parse("https://vault.example.com").unwrap(),
+        );
+        Engine::new(config, Arc::new(Zeros)).unwrap()
+    }
+
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a call needs one base instant; nothing waits on it"
+    )]
+    fn test_now() -> Now {
+        Now::new(
+            Instant::now(),
+            UNIX_EPOCH + Duration::from_secs(1_767_225_600),
+        )
+    }
+
+    #[test]
+    fn a_backend_url_over_the_limit_fails_before_anything_is_sent() {
+        let now = test_now();
+        let engine = engine();
+
+        let mut long = engine.agents_get_by_name(&"n".repeat(MAX_URL_LEN)).unwrap();
+        let Step::Done(Err(error)) = long.start(now) else {
+            panic!("a request was sent");
+        };
+        assert!(error.is_invalid_input(), "{error:?}");
+        assert!(error.to_string().len() < 200, "{error}");
+
+        let mut short = engine.agents_get_by_name("ops-bot").unwrap();
+        assert!(matches!(short.start(now), Step::Send(_)));
+    }
+
+    fn answer(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_typed_error_at_a_gateway_status_is_not_retried() {
+        let now = test_now();
+        let engine = engine();
+
+        let mut typed = engine.scopes_list();
+        let _ = typed.start(now);
+        let revoked = r#"{"error":"grant_revoked","message":"revoked"}"#;
+        let Step::Done(Err(error)) = typed.on_response(answer(502, revoked), now) else {
+            panic!("a typed 502 was retried");
+        };
+        assert_eq!(error.class_name(), "GrantRevokedError");
+        assert_eq!(typed.retry_report().unwrap().total_attempts, 1);
+
+        let mut untyped = engine.scopes_list();
+        let _ = untyped.start(now);
+        let step = untyped.on_response(answer(502, "bad gateway"), now);
+        assert!(matches!(step, Step::WaitUntil(_)), "{step:?}");
     }
 }

@@ -17,7 +17,9 @@
 
 use std::fmt;
 
+use crate::authority::check_authority;
 use crate::error::{Error, Result};
+use crate::limits::{MAX_BASE_URL_LEN, excerpt};
 
 /// The production backend, used when neither an override nor [`ENV_BASE_URL`] is set.
 pub const DEFAULT_BASE_URL: &str = "https://backend.alterauth.com";
@@ -54,14 +56,28 @@ impl BaseUrl {
     ///
     /// # Errors
     ///
-    /// [`Error::Sdk`] when the scheme is neither `https` nor loopback `http`, when the
-    /// host is empty, or when the URL contains whitespace, control characters, a query or a
-    /// fragment. For plain `http` the authority must be exactly a loopback host and an
-    /// optional numeric port, so `http://127.0.0.1:80@example.com` is refused.
+    /// [`Error::Sdk`] when the scheme is neither `https` nor loopback `http`; when the host
+    /// is missing or has characters a host name cannot have; when a port is not a number
+    /// from 1 to 65535 or an IPv6 literal is malformed; when the URL carries user info,
+    /// whitespace, control characters, a query or a fragment; or when it is longer than
+    /// [`MAX_BASE_URL_LEN`] bytes. For plain `http` the authority must be exactly a loopback
+    /// host and an optional port, so `http://127.0.0.1:80@example.com` is refused. The
+    /// message repeats at most the first 200 characters of the URL.
+    ///
+    /// ```
+    /// use alter_core::config::BaseUrl;
+    ///
+    /// assert!(BaseUrl::parse("https://vault.example.com:8443").is_ok());
+    /// assert!(BaseUrl::parse("http://127.0.0.1:99999").is_err());
+    /// assert!(BaseUrl::parse("https://[::1").is_err());
+    /// ```
     pub fn parse(url: &str) -> Result<Self> {
-        let url = url.trim_end_matches('/');
-        let rejected = |why: &str| Error::sdk(format!("invalid base URL {url:?}: {why}"));
+        let rejected =
+            |why: &str| Error::sdk(format!("invalid base URL {:?}: {why}", excerpt(url)));
 
+        if url.len() > MAX_BASE_URL_LEN {
+            return Err(rejected("it is longer than the 2048-byte limit"));
+        }
         if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(rejected("it contains whitespace or control characters"));
         }
@@ -69,6 +85,8 @@ impl BaseUrl {
             return Err(rejected("a base URL cannot have a query or fragment"));
         }
 
+        // The scheme is split off before trailing slashes are trimmed, so that `https://`
+        // reads as a URL without a host rather than as the unknown scheme `https:`.
         let (plain_http, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "https://") {
             (false, rest)
         } else if let Some(rest) = strip_prefix_ignore_case(url, "http://") {
@@ -78,16 +96,11 @@ impl BaseUrl {
                 "the scheme must be https (or http for a loopback host)",
             ));
         };
+        let scheme = &url[..url.len() - rest.len()];
+        let rest = rest.trim_end_matches('/');
 
         let authority = rest.split('/').next().unwrap_or_default();
-        if authority.is_empty() {
-            return Err(rejected("the host is empty"));
-        }
-        if authority.contains('@') {
-            // Credentials in the URL would be printed wherever the URL is (Debug, error
-            // details); the API key is the only credential the backend needs.
-            return Err(rejected("the URL must not carry user info"));
-        }
+        check_authority(authority).map_err(rejected)?;
         if plain_http && !is_loopback_authority(authority) {
             return Err(rejected(
                 "plain http is only allowed for localhost, 127.0.0.1 and [::1]",
@@ -95,8 +108,8 @@ impl BaseUrl {
         }
 
         Ok(Self {
-            url: url.to_owned(),
-            origin_len: url.len() - rest.len() + authority.len(),
+            url: format!("{scheme}{rest}"),
+            origin_len: scheme.len() + authority.len(),
             plain_http,
         })
     }
@@ -422,6 +435,55 @@ mod tests {
                 "{bad:?} accepted"
             );
         }
+    }
+
+    #[test]
+    fn base_url_rejects_ports_ipv6_and_hosts_the_http_stack_would_refuse() {
+        for bad in [
+            "http://127.0.0.1:99999",
+            "https://h:x",
+            "https://h:",
+            "https://h:0",
+            "https://h:65536/prefix",
+            "https://[::1",
+            "https://[::1]:99999",
+            "https://[zz::1]",
+            "https://exa%6Dple.com",
+            "https://caf\u{e9}.example",
+            "https://user@vault.example.com",
+        ] {
+            assert!(
+                matches!(BaseUrl::parse(bad), Err(Error::Sdk { .. })),
+                "{bad:?} accepted"
+            );
+        }
+        assert_eq!(
+            BaseUrl::parse("https://[2001:db8::7]:8443/v1")
+                .unwrap()
+                .origin(),
+            "https://[2001:db8::7]:8443"
+        );
+        assert!(BaseUrl::parse("https://h:65535").is_ok());
+    }
+
+    #[test]
+    fn a_base_url_without_a_host_says_the_host_is_missing() {
+        for bad in ["https://", "https:///", "HTTP://", "https:///path"] {
+            let message = BaseUrl::parse(bad).unwrap_err().to_string();
+
+            assert!(message.contains("the host is missing"), "{bad}: {message}");
+            assert!(!message.contains("scheme"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn long_base_urls_fail_with_a_short_message() {
+        let long = format!("https://{}.example", "a".repeat(60_000));
+
+        let message = BaseUrl::parse(&long).unwrap_err().to_string();
+
+        assert!(message.len() < 400, "{} bytes", message.len());
+        assert!(message.contains('…'));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::config::{ApiKey, BaseUrl, canonical_uuid, validate_caller};
 use crate::encoding::{canonical_path_and_query, encode_path_segment, form_encode_pairs};
 use crate::error::{Error, Result};
 use crate::io::{Entropy, HttpRequest, HttpResponse, Now, Target};
+use crate::limits::excerpt;
 use crate::retry::RetryConfig;
 use crate::signing::{SigningInput, SigningKey, hex_lower};
 
@@ -56,16 +57,18 @@ impl ClientConfig {
         }
     }
 
-    /// Checks the caller (PROTOCOL.md §1.3): 1 to 255 printable ASCII characters.
+    /// Checks the caller (PROTOCOL.md §1.3: 1 to 255 printable ASCII characters) and the
+    /// retry policy's ranges ([`RetryConfig::validate`]).
     ///
     /// # Errors
     ///
-    /// `Error::Sdk` when the caller is empty, too long or not printable ASCII.
+    /// `Error::Sdk` when the caller is empty, too long or not printable ASCII;
+    /// `Error::InvalidInput` when a retry setting is out of range.
     pub fn validate(&self) -> Result<()> {
         if let Some(caller) = &self.caller {
             validate_caller(caller)?;
         }
-        Ok(())
+        self.retry.validate()
     }
 }
 
@@ -207,7 +210,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `Error::Sdk` when the configuration is invalid (see [`ClientConfig::validate`]).
+    /// `Error::Sdk` or `Error::InvalidInput` when the configuration is invalid (see
+    /// [`ClientConfig::validate`]).
     pub fn new(config: ClientConfig, entropy: Arc<dyn Entropy>) -> Result<Arc<Self>> {
         config.validate()?;
 
@@ -413,7 +417,8 @@ pub(crate) fn check_header_value(what: &str, value: &str) -> Result<()> {
 pub(crate) fn check_method(method: &str) -> Result<()> {
     if method.is_empty() || !method.chars().all(is_token_char) {
         return Err(Error::invalid_input(format!(
-            "{method:?} is not a valid HTTP method"
+            "{:?} is not a valid HTTP method",
+            excerpt(method)
         )));
     }
     Ok(())
@@ -428,7 +433,8 @@ fn is_token_char(c: char) -> bool {
 pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
     if name.is_empty() || !name.chars().all(is_token_char) {
         return Err(Error::invalid_input(format!(
-            "header name {name:?} is not a valid HTTP header name"
+            "header name {:?} is not a valid HTTP header name",
+            excerpt(name)
         )));
     }
     check_header_value("header value", value)
@@ -451,6 +457,18 @@ mod tests {
             path.wire(),
             "/sdk/agents/3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c/keys/key%201%2F2?force=true"
         );
+    }
+
+    #[test]
+    fn bad_methods_and_header_names_are_echoed_cut() {
+        let long = "x y".repeat(10_000);
+
+        for error in [
+            check_method(&long).unwrap_err(),
+            check_header(&long, "v").unwrap_err(),
+        ] {
+            assert!(error.to_string().len() < 300, "{error}");
+        }
     }
 
     #[test]

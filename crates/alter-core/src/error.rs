@@ -261,7 +261,8 @@ pub enum Error {
 
     /// `NetworkError`: the request failed below HTTP. A connect failure means nothing was
     /// sent; any later failure means the request may have reached the server, as
-    /// `may_have_reached_server` says.
+    /// `may_have_reached_server` says. An answer whose body was over the size cap is a
+    /// `NetworkError` too, but not a transient one.
     #[error("network error: {message}")]
     Network {
         /// What failed (no URL query, no secrets).
@@ -270,6 +271,9 @@ pub enum Error {
         details: Box<Details>,
         /// Whether the request may have reached the server.
         may_have_reached_server: bool,
+        /// Whether asking again may succeed: false only for an answer refused for its size
+        /// ([`TransportErrorKind::ResponseTooLarge`]). See [`Error::is_transient`].
+        transient: bool,
     },
 
     /// `TimeoutError`: the request timed out. It may have reached the server and been
@@ -363,6 +367,7 @@ impl Error {
             message: message.into(),
             details: Box::new(details),
             may_have_reached_server,
+            transient: true,
         }
     }
 
@@ -377,7 +382,8 @@ impl Error {
 
     /// The `NetworkError` or `TimeoutError` for a transport failure (PROTOCOL.md §4.7, §16
     /// D7): a connect failure or any other IO failure is a network error, a timeout is a
-    /// timeout, and each says whether the request may have reached the server.
+    /// timeout, and each says whether the request may have reached the server. An answer
+    /// over the size cap is a network error that is not [transient](Error::is_transient).
     ///
     /// `details` is the call's context (`{"base_url": …}` for backend calls).
     ///
@@ -401,6 +407,12 @@ impl Error {
             TransportErrorKind::Timeout => {
                 Self::timeout(format!("no answer in time: {}", error.message), details)
             }
+            TransportErrorKind::ResponseTooLarge => Self::Network {
+                message: format!("answer refused: {}", error.message),
+                details: Box::new(details),
+                may_have_reached_server: true,
+                transient: false,
+            },
             _ => Self::network(
                 format!("connection failed: {}", error.message),
                 details,
@@ -590,9 +602,11 @@ impl Error {
 
     /// Whether the request may have reached the server, and so may have been executed.
     ///
-    /// False only for errors raised before any IO (invalid input, a closed client) and for
-    /// connect failures. `Sdk` errors answer true because the class also covers failures
-    /// after IO.
+    /// This answers "is it safe to send again?": an operation that is not idempotent must
+    /// not be re-sent after an error that says true. False only for errors raised before
+    /// any IO (invalid input, a closed client) and for connect failures; the SDK's own
+    /// retries re-send a non-idempotent request only then. `Sdk` errors answer true
+    /// because the class also covers failures after IO.
     pub fn may_have_reached_server(&self) -> bool {
         match self {
             Self::InvalidInput { .. } | Self::Closed => false,
@@ -608,14 +622,26 @@ impl Error {
         }
     }
 
-    /// Whether a poll loop should treat the error as transient (PROTOCOL.md §7.2): a
-    /// network error or timeout, or an untyped backend answer with status 502, 503 or 504.
+    /// Whether the same request may succeed if asked again later.
     ///
-    /// Typed answers (a 502 `grant_revoked`, say) are definitive and not transient.
+    /// True exactly for the failures the SDK's retry policy ([`crate::retry`]) retries for
+    /// an idempotent read, and the approval poller keeps polling through:
+    ///
+    /// - a `NetworkError` or `TimeoutError`, except an answer refused for being over the
+    ///   response size cap (it would be as large again);
+    /// - an untyped `BackendError` answer with status 429 (rate limited), 502, 503 or 504.
+    ///
+    /// Typed answers are definitive even at those statuses (a 502 `grant_revoked`, say), and
+    /// so is every other class. `TokenRefreshInProgressError` is not transient in this sense
+    /// either: the protocol leaves that wait to the caller (PROTOCOL.md §9).
+    ///
+    /// Transient does not mean safe to repeat: for an operation that is not idempotent,
+    /// check [`Error::may_have_reached_server`] as well.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Network { .. } | Self::Timeout { .. } => true,
-            Self::Backend { api } => matches!(api.status, 502..=504),
+            Self::Network { transient, .. } => *transient,
+            Self::Timeout { .. } => true,
+            Self::Backend { api } => matches!(api.status, 429 | 502..=504),
             _ => false,
         }
     }
@@ -729,11 +755,11 @@ mod tests {
     }
 
     #[test]
-    fn only_untyped_gateway_answers_are_transient() {
-        for status in [502, 503, 504] {
+    fn only_untyped_rate_limits_and_gateway_answers_are_transient() {
+        for status in [429, 502, 503, 504] {
             assert!(Error::backend(*api(status, "x")).is_transient());
         }
-        for status in [400, 429, 500, 501, 505] {
+        for status in [400, 408, 500, 501, 505] {
             assert!(!Error::backend(*api(status, "x")).is_transient());
         }
         let revoked = Error::GrantRevoked {
@@ -742,6 +768,73 @@ mod tests {
         };
         assert!(!revoked.is_transient());
         assert!(!Error::approval_timeout("t", None, None).is_transient());
+    }
+
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the retry policy needs one base instant; nothing waits on it"
+    )]
+    fn test_now() -> crate::io::Now {
+        let wall = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+        crate::io::Now::new(std::time::Instant::now(), wall)
+    }
+
+    #[test]
+    fn an_oversized_answer_is_a_network_error_that_is_not_transient() {
+        let error = Error::from_transport(&crate::io::response_too_large(), Details::new());
+
+        assert_eq!(error.class_name(), "NetworkError");
+        assert!(error.may_have_reached_server());
+        assert!(!error.is_transient());
+        assert!(error.message().contains("64 MiB"), "{}", error.message());
+    }
+
+    #[test]
+    fn the_predicates_agree_with_the_retry_policy() {
+        use crate::retry::{Idempotency, RetryConfig, RetryDecision, RetryState};
+
+        let now = test_now();
+        let retried_status = |status: u16| {
+            let mut state =
+                RetryState::new(&RetryConfig::default(), Idempotency::Safe, now.monotonic);
+            matches!(
+                state.on_status(status, None, now),
+                RetryDecision::Retry { .. }
+            )
+        };
+        for status in [
+            400, 401, 403, 404, 408, 409, 429, 500, 501, 502, 503, 504, 505,
+        ] {
+            let error = Error::backend(*api(status, "x"));
+            assert_eq!(error.is_transient(), retried_status(status), "{status}");
+        }
+
+        let kinds = [
+            TransportErrorKind::Connect,
+            TransportErrorKind::Timeout,
+            TransportErrorKind::Io,
+            TransportErrorKind::ResponseTooLarge,
+        ];
+        for kind in kinds {
+            let failure = TransportError::new(kind, "x");
+            let mut state =
+                RetryState::new(&RetryConfig::default(), Idempotency::Safe, now.monotonic);
+            let retried = matches!(
+                state.on_transport_error(&failure, now),
+                RetryDecision::Retry { .. }
+            );
+
+            let error = Error::from_transport(&failure, Details::new());
+            assert_eq!(error.is_transient(), retried, "{kind:?}");
+
+            let mut unsafe_state =
+                RetryState::new(&RetryConfig::default(), Idempotency::Unsafe, now.monotonic);
+            let resent = matches!(
+                unsafe_state.on_transport_error(&failure, now),
+                RetryDecision::Retry { .. }
+            );
+            assert_eq!(resent, !error.may_have_reached_server(), "{kind:?}");
+        }
     }
 
     #[test]

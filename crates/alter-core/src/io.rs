@@ -103,6 +103,10 @@ pub enum TransportErrorKind {
     Timeout,
     /// Any other failure after the connection was made; it may have reached the server.
     Io,
+    /// The server answered, but the body was larger than [`MAX_RESPONSE_BODY`] and was not
+    /// read. The request reached the server; asking again would fetch the same oversized
+    /// answer, so it is never retried.
+    ResponseTooLarge,
 }
 
 /// A failure below HTTP, reported by the frontend.
@@ -133,10 +137,11 @@ impl TransportError {
 /// call rather than being cut silently.
 pub const MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
 
-/// The transport error of a response body over [`MAX_RESPONSE_BODY`].
+/// The transport error of a response body over [`MAX_RESPONSE_BODY`]: kind
+/// [`TransportErrorKind::ResponseTooLarge`], which the retry policy never retries.
 pub fn response_too_large() -> TransportError {
     TransportError::new(
-        TransportErrorKind::Io,
+        TransportErrorKind::ResponseTooLarge,
         format!(
             "response body larger than {} MiB",
             MAX_RESPONSE_BODY / (1024 * 1024)

@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+mod authority;
 pub mod call;
 pub mod classify;
 pub mod config;
@@ -32,6 +33,7 @@ pub mod error;
 pub mod io;
 pub mod json;
 pub mod lifecycle;
+pub mod limits;
 pub mod options;
 pub mod poll;
 pub mod retrieve;

@@ -80,7 +80,8 @@ impl ClientOptions {
         self
     }
 
-    /// How idempotent reads are retried. Defaults to [`RetryConfig::default`].
+    /// How idempotent reads are retried. Defaults to [`RetryConfig::default`]; values out of
+    /// the ranges listed on [`RetryConfig`] fail the build.
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = Some(retry);
         self
@@ -99,7 +100,8 @@ impl ClientOptions {
     ///
     /// `Sdk` when no API key is given, the key or base URL is malformed, or the caller is
     /// not 1 to 255 printable ASCII characters; `InvalidInput` for caller type `service` on
-    /// an Agent.
+    /// an Agent, a timeout of zero or over a day, or a retry policy out of range (see
+    /// [`RetryConfig::validate`]).
     pub fn resolve(self, role: Role, env: impl Fn(&str) -> Option<String>) -> Result<ClientConfig> {
         let api_key = self
             .api_key
@@ -231,6 +233,26 @@ mod tests {
             .resolve(Role::App, &none)
             .unwrap_err();
         assert_eq!(bad_caller.class_name(), "AlterSDKError");
+    }
+
+    #[test]
+    fn an_out_of_range_retry_policy_fails_the_build() {
+        let flood = RetryConfig {
+            max_attempts: u32::MAX,
+            initial_backoff: Duration::ZERO,
+            max_backoff: Duration::ZERO,
+            total_budget: Duration::MAX,
+            ..RetryConfig::default()
+        };
+
+        let error = ClientOptions::default()
+            .api_key(KEY)
+            .retry(flood)
+            .resolve(Role::App, env_with(&[]))
+            .unwrap_err();
+
+        assert_eq!(error.class_name(), "AlterValueError");
+        assert!(!error.may_have_reached_server());
     }
 
     #[test]

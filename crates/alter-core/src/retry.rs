@@ -5,7 +5,9 @@
 //!
 //! - an [`Idempotency::Safe`] request (every GET, plus `POST /sdk/token` and
 //!   `POST /sdk/grants/list`, which only read) is retried after a 429, 502, 503 or 504
-//!   answer and after any transport failure;
+//!   answer and after any transport failure but an oversized response body; a typed error
+//!   answer at one of those statuses (a 502 `grant_revoked`, say) is final and not retried
+//!   ([`Call`](crate::Call) checks that before asking [`RetryState::on_status`]);
 //! - an [`Idempotency::Unsafe`] request (proxy calls, creates, mints, revokes, rotations,
 //!   audit uploads) is retried only after a connect failure, because then nothing was sent.
 //!   Once it may have reached the server it is never re-sent, whatever the failure.
@@ -30,6 +32,7 @@
 //! }
 //! ```
 
+mod bounds;
 mod report;
 mod retry_after;
 
@@ -39,6 +42,7 @@ use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 
 use crate::io::{Now, TransportError, TransportErrorKind};
 
+pub use bounds::{MAX_ATTEMPTS, MIN_BACKOFF};
 pub use report::{RetryErrorReport, RetryReport};
 pub use retry_after::parse_retry_after;
 
@@ -51,6 +55,21 @@ const BACKOFF_CEILING: Duration = Duration::from_secs(24 * 60 * 60);
 const ERROR_TEXT_CHARS: usize = 500;
 
 /// How a logical call retries.
+///
+/// # Limits
+///
+/// Out-of-range values are refused, not clamped: [`RetryConfig::validate`] runs when a
+/// client is built (and in [`Engine::new`](crate::Engine::new)) and fails with
+/// [`Error::InvalidInput`](crate::Error::InvalidInput).
+///
+/// | field | allowed |
+/// |---|---|
+/// | `max_attempts` | 1 to [`MAX_ATTEMPTS`] (10) |
+/// | `initial_backoff`, `max_backoff` | [`MIN_BACKOFF`] (1 ms) to one day |
+/// | `total_budget`, `max_retry_after` | zero to one day |
+///
+/// A `max_backoff` below `initial_backoff` is allowed: the delays then all equal
+/// `max_backoff`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryConfig {
     /// Attempts in all, the first included; 1 disables retries. Defaults to 3.
@@ -214,9 +233,24 @@ impl RetryState {
         self.schedule(attempt, server_wait, now, reason, error, error_type)
     }
 
+    /// The last attempt got an answer that is final whatever its status: a typed error
+    /// such as a 502 `grant_revoked`, which asking again cannot change. It is recorded as a
+    /// permanent failure and never retried.
+    pub fn on_final_answer(&mut self, status: u16) {
+        let attempt = self.begin_failure();
+        tracing::debug!(attempt, status, "not retried: the answer is a typed error");
+        let _ = self.give_up(
+            attempt,
+            format!("status {status}"),
+            format!("http_{status}"),
+        );
+    }
+
     /// The last attempt failed below HTTP.
     ///
-    /// Safe requests are retried after any transport failure. Unsafe requests are retried
+    /// Safe requests are retried after any transport failure but
+    /// [`TransportErrorKind::ResponseTooLarge`], which would only fetch the same oversized
+    /// answer again. Unsafe requests are retried
     /// only after a connect failure: no connection means the request never left, so sending
     /// it again cannot execute it twice. After a timeout or any other failure an unsafe
     /// request may have been executed, so it is never re-sent.
@@ -225,9 +259,15 @@ impl RetryState {
         let error_type = match error.kind {
             TransportErrorKind::Connect => "connect",
             TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::ResponseTooLarge => "response_too_large",
             _ => "io",
         };
         let description: String = error.message.chars().take(ERROR_TEXT_CHARS).collect();
+
+        if error.kind == TransportErrorKind::ResponseTooLarge {
+            tracing::debug!(attempt, "not retried: the answer would be as large again");
+            return self.give_up(attempt, description, error_type.to_owned());
+        }
 
         if self.idempotency == Idempotency::Unsafe && error.may_have_reached_server() {
             tracing::debug!(
@@ -608,6 +648,35 @@ mod tests {
                 format!("{:?}", error.kind).to_lowercase()
             );
         }
+    }
+
+    #[test]
+    fn an_oversized_answer_is_never_retried() {
+        let start = start();
+        for idempotency in [Idempotency::Safe, Idempotency::Unsafe] {
+            let mut state = RetryState::new(&RetryConfig::default(), idempotency, start);
+
+            let decision =
+                state.on_transport_error(&crate::io::response_too_large(), after(start, 0));
+
+            assert_eq!(decision, RetryDecision::GiveUp);
+            let report = state.report();
+            assert!(report.errors[0].permanent);
+            assert_eq!(report.errors[0].error_type, "response_too_large");
+        }
+    }
+
+    #[test]
+    fn a_final_answer_is_recorded_as_a_permanent_failure() {
+        let start = start();
+        let mut state = RetryState::new(&RetryConfig::default(), Idempotency::Safe, start);
+
+        state.on_final_answer(502);
+
+        let report = state.report();
+        assert_eq!(report.total_attempts, 1);
+        assert_eq!(report.errors[0].error_type, "http_502");
+        assert!(report.errors[0].permanent);
     }
 
     #[test]

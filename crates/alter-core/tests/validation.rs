@@ -202,6 +202,30 @@ fn proxy_and_approval_inputs() {
             ("empty grant", proxy(&e, |r| r.grant_id.clear())),
             ("empty url", proxy(&e, |r| r.url.clear())),
             (
+                "ftp url",
+                proxy(&e, |r| r.url = "ftp://127.0.0.1:9/x".into()),
+            ),
+            (
+                "url without a host",
+                proxy(&e, |r| r.url = "http:///127.0.0.1:9/x".into()),
+            ),
+            (
+                "url with user info",
+                proxy(&e, |r| r.url = "https://u@api.example.com/".into()),
+            ),
+            (
+                "url over 8 KiB",
+                proxy(&e, |r| r.url = format!("https://h/{}", "a".repeat(8_200))),
+            ),
+            (
+                "grant id over 1 KiB",
+                proxy(&e, |r| r.grant_id = "g".repeat(1_025)),
+            ),
+            (
+                "approval id over 1 KiB",
+                dropped(e.get_approval_status(&"a".repeat(60_000))),
+            ),
+            (
                 "JSON null body",
                 proxy(&e, |r| r.json_body = Some(Value::Null)),
             ),
@@ -368,6 +392,47 @@ fn retrieve_inputs_refused_as_value_errors() {
         "AlterValueError",
         vec![
             (
+                "ftp URL",
+                retrieve(&e, |r| r.url = "ftp://files.example.com/x".into()),
+            ),
+            (
+                "no scheme",
+                retrieve(&e, |r| r.url = "api.example.com/v1".into()),
+            ),
+            (
+                "javascript URL",
+                retrieve(&e, |r| r.url = "javascript:alert(1)".into()),
+            ),
+            (
+                "empty host",
+                retrieve(&e, |r| r.url = "http:///127.0.0.1:8080/x".into()),
+            ),
+            (
+                "port out of range",
+                retrieve(&e, |r| r.url = "https://api.example.com:99999/x".into()),
+            ),
+            (
+                "user info",
+                retrieve(&e, |r| r.url = "https://u:p@api.example.com/x".into()),
+            ),
+            (
+                "URL over 8 KiB",
+                retrieve(&e, |r| {
+                    r.url = format!("https://api.example.com/{}", "a".repeat(8_200));
+                }),
+            ),
+            (
+                "path parameter over 1 KiB",
+                retrieve(&e, |r| {
+                    r.url = "https://api.example.com/{v}".into();
+                    r.path_params = vec![with("v", &"a".repeat(1_025))];
+                }),
+            ),
+            (
+                "grant id over 1 KiB",
+                retrieve(&e, |r| r.target = GrantTarget::Grant("g".repeat(1_025))),
+            ),
+            (
                 "empty grant id",
                 retrieve(&e, |r| r.target = GrantTarget::Grant(String::new())),
             ),
@@ -493,18 +558,6 @@ fn retrieve_inputs_refused_as_sdk_errors() {
                     r.json = Some(json!({"a": 1}));
                     r.body = Some(b"raw".to_vec());
                 }),
-            ),
-            (
-                "ftp URL",
-                retrieve(&e, |r| r.url = "ftp://files.example.com/x".into()),
-            ),
-            (
-                "no scheme",
-                retrieve(&e, |r| r.url = "api.example.com/v1".into()),
-            ),
-            (
-                "javascript URL",
-                retrieve(&e, |r| r.url = "javascript:alert(1)".into()),
             ),
             (
                 "missing path param",

@@ -26,6 +26,7 @@ use crate::classify::{agents_success_body, classify_agents, classify_generic};
 use crate::error::{Error, Result};
 use crate::io::HttpResponse;
 use crate::json;
+use crate::limits::MAX_ID_LEN;
 
 /// An ordered JSON object under construction.
 pub(crate) type Object = Map<String, Value>;
@@ -79,10 +80,17 @@ pub(crate) fn require(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Rejects an id that cannot be a path segment: empty, or `.` / `..`, which HTTP stacks
-/// resolve against the parent segment (so `keys/..` would reach another route).
+/// Rejects an id that cannot be a path segment: empty, longer than [`MAX_ID_LEN`] bytes,
+/// or `.` / `..`, which HTTP stacks resolve against the parent segment (so `keys/..` would
+/// reach another route).
 pub(crate) fn require_id(what: &str, value: &str) -> Result<()> {
     require(what, value)?;
+    if value.len() > MAX_ID_LEN {
+        return Err(Error::invalid_input(format!(
+            "{what} is {} bytes long; the limit is {MAX_ID_LEN}",
+            value.len()
+        )));
+    }
     if value == "." || value == ".." {
         return Err(Error::invalid_input(format!(
             "{what} cannot be '.' or '..'"

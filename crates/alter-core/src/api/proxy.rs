@@ -86,12 +86,14 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for an empty grant id or URL, a JSON `null` body, a forbidden header
-    /// name, or a header with CR, LF or NUL.
+    /// `InvalidInput` for an empty or oversized grant id, a URL that is empty, not
+    /// `http(s)`, longer than 8 KiB or without a plain `host[:port]`, a JSON `null` body, a
+    /// forbidden header name, or a header with CR, LF or NUL.
     pub fn proxy_request(self: &Arc<Self>, request: ProxyRequest) -> Result<Call<ProxyOutcome>> {
         require_id("grant_id", &request.grant_id)?;
         require("url", &request.url)?;
         crate::retrieve::template::check_provider_url(&request.url)?;
+        crate::retrieve::template::check_provider_authority(&request.url)?;
         check_method(request.method.as_str())?;
         if request.json_body == Some(Value::Null) {
             return Err(Error::invalid_input("json_body cannot be JSON null"));

@@ -250,9 +250,10 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// Before any IO: `Sdk` for both `json` and `body`, a URL that is not http(s) or a
-    /// placeholder without a value; `InvalidInput` for empty tokens, ids or caller, header
-    /// values with CR, LF or NUL, or a context over its limits.
+    /// Before any IO: `Sdk` for both `json` and `body` or a placeholder without a value;
+    /// `InvalidInput` for a URL that is not http(s), has no plain `host[:port]` or is longer
+    /// than 8 KiB (before or after templating), for empty tokens, ids or caller, oversized
+    /// path parameters, header values with CR, LF or NUL, or a context over its limits.
     pub fn request(
         self: &Arc<Self>,
         request: RetrieveRequest,
@@ -709,8 +710,10 @@ impl Retrieve {
     }
 }
 
-/// The signed audit upload of a row; `None` for a row whose grant id is not a UUID (the
-/// backend could not store it).
+/// The signed audit upload of a row; `None` for a row whose grant id is not a UUID.
+///
+/// The audit endpoint's `grant_id` is a UUID (PROTOCOL.md §5.2), so such a row could not be
+/// stored; it is dropped with a warning, because a provider call then goes unaudited.
 fn audit_request(
     engine: &Engine,
     context: Option<&str>,
@@ -718,7 +721,11 @@ fn audit_request(
     now: Now,
 ) -> Option<HttpRequest> {
     let Some(object) = row.to_json() else {
-        tracing::debug!("audit row not sent: the grant id is not a UUID");
+        // The length only: the id is the backend's text, and logs should not carry it.
+        tracing::warn!(
+            grant_id_len = row.grant_id.len(),
+            "audit row not sent: the token response's grant_id is not a UUID"
+        );
         return None;
     };
     let call = BackendCall::new("POST", ApiPath::new("/sdk/oauth/audit/api-call"))
@@ -806,5 +813,108 @@ impl Operation for Retrieve {
             Phase::Finishing => self.next_background(),
             Phase::Provider(_) => crate::poll::out_of_order(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex, PoisonError};
+    use std::time::{Duration, Instant, UNIX_EPOCH};
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::config::{ApiKey, BaseUrl};
+    use crate::engine::ClientConfig;
+    use crate::io::Entropy;
+
+    #[derive(Debug)]
+    struct Zeros;
+
+    impl Entropy for Zeros {
+        fn random_16(&self) -> [u8; 16] {
+            [0; 16]
+        }
+    }
+
+    /// Log output collected in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut sink = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            sink.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "signing needs one reading of the clocks; nothing waits on it"
+    )]
+    fn test_now() -> Now {
+        Now::new(
+            Instant::now(),
+            UNIX_EPOCH + Duration::from_secs(1_767_225_600),
+        )
+    }
+
+    fn row(grant_id: &str) -> AuditRow<'_> {
+        AuditRow {
+            grant_id,
+            provider_id: None,
+            method: "GET",
+            url: "https://api.example.com/v1",
+            request_headers: None,
+            request_body: Value::Null,
+            response_status: 200,
+            response_headers: None,
+            response_body: String::new(),
+            latency_ms: 5,
+            reason: None,
+            context: None,
+        }
+    }
+
+    #[test]
+    fn a_row_with_a_non_uuid_grant_is_dropped_with_a_warning() {
+        let config = ClientConfig::new(
+            ApiKey::parse("alter_key_test").unwrap(),
+            BaseUrl::parse("https://vault.example.com").unwrap(),
+        );
+        let engine = Engine::new(config, Arc::new(Zeros)).unwrap();
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+
+        let (dropped, sent) = tracing::subscriber::with_default(subscriber, || {
+            (
+                audit_request(&engine, None, &row("grant-secretish-42"), test_now()),
+                audit_request(
+                    &engine,
+                    None,
+                    &row("5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"),
+                    test_now(),
+                ),
+            )
+        });
+
+        assert!(dropped.is_none());
+        assert!(sent.is_some());
+        let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+        assert!(logs.contains("WARN"), "{logs}");
+        assert!(logs.contains("not a UUID"), "{logs}");
+        assert!(!logs.contains("secretish"), "{logs}");
+        assert_eq!(logs.lines().count(), 1, "{logs}");
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::error::{ApiError, Details, Error};
+use crate::limits::excerpt;
 
 use super::body::{json_object, str_field, text_prefix};
 
@@ -30,13 +31,13 @@ pub fn classify_proxy(status: u16, body: &[u8]) -> Error {
 /// The error of a `GET /sdk/approvals/{id}/result` answer other than 200.
 ///
 /// The same mapper as [`classify_proxy`], except that the message of an untyped answer names
-/// `path` (the request path without query) instead of `/sdk/proxy`.
+/// `path` (the request path without query, cut to 200 characters) instead of `/sdk/proxy`.
 pub fn classify_approval_result(status: u16, path: &str, body: &[u8]) -> Error {
     classify_proxy_like(path, status, body)
 }
 
 /// The error of a `GET /sdk/approvals/{id}` answer other than 200: always a `BackendError`
-/// with message `GET <path> returned <status>` and details
+/// with message `GET <path> returned <status>` (the path cut to 200 characters) and details
 /// `{"status_code": <status>, "body_preview": <first 200 characters>}`.
 ///
 /// Its wire code, when the body has one, is kept in [`ApiError::code`]. A 502, 503 or 504
@@ -50,7 +51,7 @@ pub fn classify_approval_status(status: u16, path: &str, body: &[u8]) -> Error {
     );
 
     let code = str_field(&error_object(body), "error");
-    let message = format!("GET {path} returned {status}");
+    let message = format!("GET {} returned {status}", excerpt(path));
     Error::backend(ApiError::new(status, code, message, details))
 }
 
@@ -70,7 +71,7 @@ fn classify_proxy_like(path: &str, status: u16, body: &[u8]) -> Error {
             let mut details = Details::new();
             details.insert("status_code".into(), status.into());
             details.insert("error".into(), code.clone().into());
-            let message = format!("{path} returned {status}: {message}");
+            let message = format!("{} returned {status}: {message}", excerpt(path));
             let code = (!code.is_empty()).then_some(code);
             Error::backend(ApiError::new(status, code, message, details))
         }
@@ -186,5 +187,22 @@ mod tests {
             classify_approval_status(404, path, br#"{"detail":{"error":"approval_not_found"}}"#);
         assert_eq!(coded.code(), Some("approval_not_found"));
         assert_eq!(coded.class_name(), "BackendError");
+    }
+
+    #[test]
+    fn long_paths_are_cut_in_messages() {
+        let path = format!("/sdk/approvals/{}", "a".repeat(60_000));
+
+        for error in [
+            classify_approval_status(404, &path, b""),
+            classify_approval_result(404, &path, b""),
+        ] {
+            assert!(
+                error.message().len() < 300,
+                "{} bytes",
+                error.message().len()
+            );
+            assert!(error.message().contains("…"), "{}", error.message());
+        }
     }
 }

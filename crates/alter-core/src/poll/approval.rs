@@ -147,10 +147,9 @@ impl AwaitApproval {
     }
 
     fn after_failure(&mut self, error: Error, retry: Next, now: Now) -> Step<ApprovalResult> {
-        // A rate limit says "later", not "no": polling is a read, so it waits and asks
-        // again (PROTOCOL.md §16 D8).
-        let rate_limited = matches!(&error, Error::Backend { api } if api.status == 429);
-        if !error.is_transient() && !rate_limited {
+        // Transient includes a rate limit: it says "later", not "no", and polling is a
+        // read, so it waits and asks again (PROTOCOL.md §16 D8).
+        if !error.is_transient() {
             return Step::Done(Err(error));
         }
 

@@ -9,16 +9,19 @@
 
 use crate::encoding::encode_path_segment as encode_segment;
 use crate::error::{Error, Result};
+use crate::limits::{MAX_ID_LEN, MAX_URL_LEN, excerpt};
 
 /// Checks the provider URL before anything else is done with it.
 ///
-/// The URL must start with `https://` or `http://` (any case) and may not contain a space,
-/// CR, LF or NUL: such a URL cannot be sent as it is, and CR/LF could split the request.
+/// The URL must start with `https://` or `http://` (any case), be at most
+/// [`MAX_URL_LEN`] bytes long, and may not contain a space, CR, LF or NUL: such a URL cannot
+/// be sent as it is, and CR/LF could split the request. Its host is checked after
+/// templating (a placeholder may fill it), by [`check_sendable_url`] or
+/// [`check_provider_authority`].
 ///
 /// # Errors
 ///
-/// [`Error::Sdk`] when the scheme is neither `https` nor `http`; [`Error::InvalidInput`] when
-/// the URL contains a space, CR, LF or NUL.
+/// [`Error::InvalidInput`] naming what is wrong; nothing was sent.
 ///
 /// # Example
 ///
@@ -30,11 +33,12 @@ use crate::error::{Error, Result};
 /// ```
 pub fn check_provider_url(url: &str) -> Result<()> {
     if !starts_with_ignore_case(url, "https://") && !starts_with_ignore_case(url, "http://") {
-        return Err(Error::sdk(
+        return Err(Error::invalid_input(
             "the provider URL must start with https:// or http://",
         ));
     }
 
+    check_url_length(url)?;
     if url.contains([' ', '\r', '\n', '\0']) {
         return Err(Error::invalid_input(
             "the provider URL must not contain spaces, CR, LF or NUL",
@@ -43,13 +47,43 @@ pub fn check_provider_url(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks the authority of an `http(s)://` provider URL: a plain host with an optional
+/// port from 1 to 65535, or a bracketed IPv6 address. An empty host (`http:///x`), user
+/// info, a bad port or a character a host name cannot have is refused, so that every HTTP
+/// stack reads the same host as the token policy and the audit row.
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] naming what is wrong; nothing was sent.
+///
+/// # Example
+///
+/// ```
+/// use alter_core::retrieve::template::check_provider_authority;
+///
+/// assert!(check_provider_authority("https://api.example.com:8443/v1").is_ok());
+/// assert!(check_provider_authority("http:///127.0.0.1:8080/x").is_err());
+/// assert!(check_provider_authority("https://user:pw@api.example.com/").is_err());
+/// ```
+pub fn check_provider_authority(url: &str) -> Result<()> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+
+    crate::authority::check_authority(&after_scheme[..end])
+        .map_err(|why| Error::invalid_input(format!("invalid provider URL: {why}")))
+}
+
 /// Checks a provider URL after templating: it must be sendable exactly as written, so that
 /// every HTTP stack sends the same bytes and the audit row names what was called.
 ///
-/// Refused: characters that are not allowed in a URL as is (non-ASCII, controls, space,
-/// `"`, `'`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`), user info (a credential in the URL),
-/// and `.` / `..` path segments, plain or percent-encoded, which HTTP stacks resolve
-/// against the parent segment (some silently, some not at all).
+/// Refused: URLs over [`MAX_URL_LEN`] bytes, characters that are not allowed in a URL as is
+/// (non-ASCII, controls, space, `"`, `'`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`), an
+/// authority that is not a plain `host[:port]` (see [`check_provider_authority`]; this
+/// refuses user info, a credential in the URL), and `.` / `..` path segments, plain or
+/// percent-encoded, which HTTP stacks resolve against the parent segment (some silently,
+/// some not at all).
 ///
 /// # Errors
 ///
@@ -65,6 +99,7 @@ pub fn check_provider_url(url: &str) -> Result<()> {
 /// assert!(check_sendable_url("https://api.example.com/v1/caf\u{e9}").is_err());
 /// ```
 pub fn check_sendable_url(url: &str) -> Result<()> {
+    check_url_length(url)?;
     let bad = url
         .chars()
         .find(|&c| !c.is_ascii() || c.is_ascii_control() || " \"'<>\\^`{|}".contains(c));
@@ -74,18 +109,12 @@ pub fn check_sendable_url(url: &str) -> Result<()> {
         )));
     }
 
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let (authority, rest) = after_scheme.split_at(
-        after_scheme
-            .find(['/', '?', '#'])
-            .unwrap_or(after_scheme.len()),
-    );
-    if authority.contains('@') {
-        return Err(Error::invalid_input(
-            "the provider URL must not carry user info",
-        ));
-    }
+    check_provider_authority(url)?;
 
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = after_scheme
+        .find(['/', '?', '#'])
+        .map_or("", |at| &after_scheme[at..]);
     let path = rest.split(['?', '#']).next().unwrap_or_default();
     let dot_segment = path.split('/').any(|segment| {
         let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
@@ -95,6 +124,16 @@ pub fn check_sendable_url(url: &str) -> Result<()> {
         return Err(Error::invalid_input(
             "the provider URL must not contain '.' or '..' path segments",
         ));
+    }
+    Ok(())
+}
+
+fn check_url_length(url: &str) -> Result<()> {
+    if url.len() > MAX_URL_LEN {
+        return Err(Error::invalid_input(format!(
+            "the provider URL is {} bytes long; the limit is {MAX_URL_LEN}",
+            url.len()
+        )));
     }
     Ok(())
 }
@@ -109,7 +148,8 @@ pub fn check_sendable_url(url: &str) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidInput`] when a value contains CR, LF or NUL, when a used value is `.` or
+/// [`Error::InvalidInput`] when a value contains CR, LF or NUL or is longer than
+/// [`MAX_ID_LEN`] bytes, when a used value is `.` or
 /// `..`, or when the braces of the template do not pair up; [`Error::Sdk`] when a placeholder
 /// has no value.
 ///
@@ -136,6 +176,14 @@ pub fn template_url(url: &str, path_params: &[(String, String)]) -> Result<Strin
             "path parameter values must not contain CR, LF or NUL",
         ));
     }
+    if path_params
+        .iter()
+        .any(|(_, value)| value.len() > MAX_ID_LEN)
+    {
+        return Err(Error::invalid_input(format!(
+            "path parameter values must be at most {MAX_ID_LEN} bytes long"
+        )));
+    }
 
     let mut out = String::with_capacity(url.len());
     let mut rest = url;
@@ -155,7 +203,8 @@ pub fn template_url(url: &str, path_params: &[(String, String)]) -> Result<Strin
             let value = value_of(name, path_params)?;
             if value.is_empty() || value == "." || value == ".." {
                 return Err(Error::invalid_input(format!(
-                    "path parameter {name} must not be empty, '.' or '..'"
+                    "path parameter {} must not be empty, '.' or '..'",
+                    excerpt(name)
                 )));
             }
             out.push_str(&encode_segment(value));
@@ -185,7 +234,12 @@ fn value_of<'a>(name: &str, path_params: &'a [(String, String)]) -> Result<&'a s
         .rev()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.as_str())
-        .ok_or_else(|| Error::sdk(format!("no value for path placeholder {{{name}}}")))
+        .ok_or_else(|| {
+            Error::sdk(format!(
+                "no value for path placeholder {{{}}}",
+                excerpt(name)
+            ))
+        })
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
@@ -224,6 +278,14 @@ mod sendable_tests {
             "https://api.example.com/tab\there",
             "https://user:pass@api.example.com/",
             "https://api.example.com/{id}",
+            "http:///127.0.0.1:8080/x",
+            "https:///x",
+            "https://",
+            "https://:443/x",
+            "https://api.example.com:99999/x",
+            "https://api.example.com:x/x",
+            "http://[::1/x",
+            "https://a%00b/x",
         ] {
             let error = check_sendable_url(url).unwrap_err();
             assert_eq!(error.class_name(), "AlterValueError", "{url}");
@@ -322,15 +384,71 @@ mod tests {
     }
 
     #[test]
-    fn provider_urls_need_an_http_scheme() {
+    fn provider_urls_need_an_http_scheme_and_fail_as_input_before_io() {
         assert!(check_provider_url("https://h/x").is_ok());
         assert!(check_provider_url("Http://h/x").is_ok());
-        for url in ["ftp://h/x", "h/x", "", "https:/h", "httpx://h"] {
-            assert!(
-                matches!(check_provider_url(url), Err(Error::Sdk { .. })),
-                "{url}"
-            );
+        for url in [
+            "ftp://h/x",
+            "h/x",
+            "",
+            "https:/h",
+            "httpx://h",
+            "file:///etc/passwd",
+        ] {
+            let error = check_provider_url(url).unwrap_err();
+
+            assert!(matches!(error, Error::InvalidInput { .. }), "{url}");
+            assert!(!error.may_have_reached_server(), "{url}");
         }
+    }
+
+    #[test]
+    fn provider_authorities_must_be_plain_hosts() {
+        for url in [
+            "https://api.example.com/v1",
+            "http://127.0.0.1:8080/x",
+            "https://[::1]:8443",
+            "https://api.example.com?q=1",
+        ] {
+            assert!(check_provider_authority(url).is_ok(), "{url}");
+        }
+        for url in [
+            "http:///127.0.0.1:8080/x",
+            "https://?q=1",
+            "https://u@h/",
+            "https://h:65536/",
+            "https://{sub}.example.com/",
+        ] {
+            let error = check_provider_authority(url).unwrap_err();
+            assert!(matches!(error, Error::InvalidInput { .. }), "{url}");
+        }
+    }
+
+    #[test]
+    fn oversized_urls_and_values_are_input_errors_with_short_messages() {
+        let long_url = format!("https://h/{}", "a".repeat(MAX_URL_LEN));
+        for error in [
+            check_provider_url(&long_url).unwrap_err(),
+            check_sendable_url(&long_url).unwrap_err(),
+            template_url(
+                "https://h/{v}",
+                &params(&[("v", &"a".repeat(MAX_ID_LEN + 1))]),
+            )
+            .unwrap_err(),
+        ] {
+            assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+            assert!(error.to_string().len() < 200, "{error}");
+        }
+        let at_limit = "a".repeat(MAX_ID_LEN);
+        assert!(template_url("https://h/{v}", &params(&[("v", &at_limit)])).is_ok());
+
+        let long_name = format!("https://h/{{{}}}", "n".repeat(10_000));
+        let error = template_url(&long_name, &params(&[("other", "1")])).unwrap_err();
+        assert!(
+            error.to_string().len() < 300,
+            "{} bytes",
+            error.to_string().len()
+        );
     }
 
     #[test]
