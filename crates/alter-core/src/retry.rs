@@ -216,8 +216,8 @@ impl RetryState {
 
     /// The last attempt failed below HTTP.
     ///
-    /// Safe requests are retried after any transport failure. Unsafe requests are retried
-    /// only after a connect failure: no connection means the request never left, so sending
+    /// Safe requests are retried after any transport failure but a request the HTTP stack
+    /// refused to build. Unsafe requests are retried only after a connect failure: no connection means the request never left, so sending
     /// it again cannot execute it twice. After a timeout or any other failure an unsafe
     /// request may have been executed, so it is never re-sent.
     pub fn on_transport_error(&mut self, error: &TransportError, now: Now) -> RetryDecision {
@@ -225,9 +225,17 @@ impl RetryState {
         let error_type = match error.kind {
             TransportErrorKind::Connect => "connect",
             TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::InvalidRequest => "invalid_request",
             _ => "io",
         };
         let description: String = error.message.chars().take(ERROR_TEXT_CHARS).collect();
+
+        // The HTTP stack will refuse the same request again: a caller mistake, not a
+        // transient failure.
+        if error.kind == TransportErrorKind::InvalidRequest {
+            tracing::debug!(attempt, "not retried: the request cannot be sent");
+            return self.give_up(attempt, description, error_type.to_owned());
+        }
 
         if self.idempotency == Idempotency::Unsafe && error.may_have_reached_server() {
             tracing::debug!(
@@ -571,6 +579,24 @@ mod tests {
             state.on_transport_error(&io(), after(start, 0)),
             RetryDecision::GiveUp
         );
+    }
+
+    #[test]
+    fn a_request_the_http_stack_refused_is_never_retried() {
+        let start = start();
+        let refused = TransportError::new(TransportErrorKind::InvalidRequest, "invalid format");
+
+        for idempotency in [Idempotency::Safe, Idempotency::Unsafe] {
+            let mut state = RetryState::new(&RetryConfig::default(), idempotency, start);
+
+            assert_eq!(
+                state.on_transport_error(&refused, after(start, 0)),
+                RetryDecision::GiveUp
+            );
+            let report = state.report();
+            assert_eq!(report.total_attempts, 1);
+            assert_eq!(report.errors[0].error_type, "invalid_request");
+        }
     }
 
     #[test]
