@@ -68,6 +68,13 @@ impl Agent {
 
     /// Refuses further calls (`Closed`) from now on; a client built with a builder also
     /// waits for its queued audit uploads (derived clients share their root's).
+    ///
+    /// # Limitations
+    ///
+    /// The wait ends at the `close_timeout` deadline (a builder option, 10 s by default)
+    /// even if uploads remain, so a hung audit endpoint cannot hold `close` longer. Uploads
+    /// not sent by then are lost: the one in flight is cancelled, and all of them are
+    /// counted in `dropped_uploads()` and logged as one warning (a count, never content).
     pub async fn close(&self) {
         self.inner.close().await;
     }

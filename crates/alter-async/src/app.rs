@@ -12,7 +12,7 @@ use crate::inner::Inner;
 /// managing agents and acting as one of them.
 ///
 /// Cheap to clone; clones share connections and state. Call [`App::close`] before the
-/// runtime shuts down: it waits for the queued audit uploads. Dropping the client without
+/// runtime shuts down: it waits for the queued audit uploads (at most `close_timeout`). Dropping the client without
 /// closing it leaves the upload task to finish the queue only while the runtime runs.
 ///
 /// # Example
@@ -46,6 +46,13 @@ impl App {
 
     /// Waits for the queued audit uploads, then refuses further calls (`Closed`).
     /// Siblings and impersonated agents are closed too.
+    ///
+    /// # Limitations
+    ///
+    /// The wait ends at the `close_timeout` deadline (a builder option, 10 s by default)
+    /// even if uploads remain, so a hung audit endpoint cannot hold `close` longer. Uploads
+    /// not sent by then are lost: the one in flight is cancelled, and all of them are
+    /// counted in `dropped_uploads()` and logged as one warning (a count, never content).
     pub async fn close(&self) {
         self.inner.close().await;
     }

@@ -49,7 +49,10 @@ impl Inner {
         token_getter: Option<TokenGetter>,
         url_handler: Option<UrlHandler>,
     ) -> Self {
-        let uploader = Arc::new(Uploader::new(Arc::clone(&transport)));
+        let uploader = Arc::new(Uploader::new(
+            Arc::clone(&transport),
+            engine.config().close_timeout,
+        ));
         let state = ClientState::new(url_handler, crate::entropy::random_16());
         Self {
             engine,
@@ -119,7 +122,8 @@ impl Inner {
         crate::trace::current()
     }
 
-    /// Marks the client closed; a root client also waits for the queued uploads.
+    /// Marks the client closed; a root client also waits for the queued uploads, until
+    /// the close deadline.
     pub(crate) async fn close(&self) {
         self.state.close();
         // A derived client (constrained sibling, impersonated agent) shares its root's

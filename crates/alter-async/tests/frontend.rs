@@ -80,6 +80,14 @@ mod matrix {
     );
 }
 
+mod io_limits {
+    io_limit_scenarios!(
+        alter_async,
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)],
+        [async] [.await]
+    );
+}
+
 #[macro_use]
 #[path = "../../alter-blocking/tests/common/parity.rs"]
 mod parity_story;

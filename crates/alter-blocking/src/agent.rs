@@ -65,6 +65,15 @@ impl Agent {
 
     /// Refuses further calls (`Closed`) from now on; a client built with a builder also
     /// waits for its queued audit uploads (derived clients share their root's).
+    ///
+    /// # Limitations
+    ///
+    /// The wait ends at the `close_timeout` deadline (a builder option, 10 s by default)
+    /// even if uploads remain, so a hung audit endpoint cannot hold `close` (or the drop of
+    /// the last clone) longer. Uploads not sent by then are given up: they are counted in
+    /// `dropped_uploads()` and logged as one warning (a count, never content). The upload
+    /// in flight at the deadline is left to end on its own (within its timeout) on the
+    /// background thread; it counts as dropped even if it still arrives.
     pub fn close(&self) {
         self.inner.close();
     }

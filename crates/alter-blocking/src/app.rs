@@ -12,7 +12,7 @@ use crate::inner::Inner;
 /// managing agents and acting as one of them.
 ///
 /// Cheap to clone; clones share connections and state. Dropping the last clone flushes
-/// the queued audit uploads.
+/// the queued audit uploads as [`App::close`] does, blocking at most `close_timeout`.
 ///
 /// # Example
 ///
@@ -43,6 +43,15 @@ impl App {
     /// Refuses further calls (`Closed`) from now on; a client built with a builder also
     /// waits for its queued audit uploads (derived clients share their root's).
     /// Siblings and impersonated agents are closed too.
+    ///
+    /// # Limitations
+    ///
+    /// The wait ends at the `close_timeout` deadline (a builder option, 10 s by default)
+    /// even if uploads remain, so a hung audit endpoint cannot hold `close` (or the drop of
+    /// the last clone) longer. Uploads not sent by then are given up: they are counted in
+    /// `dropped_uploads()` and logged as one warning (a count, never content). The upload
+    /// in flight at the deadline is left to end on its own (within its timeout) on the
+    /// background thread; it counts as dropped even if it still arrives.
     pub fn close(&self) {
         self.inner.close();
     }

@@ -44,7 +44,10 @@ impl Inner {
         url_handler: Option<UrlHandler>,
     ) -> Self {
         let transport = Transport::new(engine.config().timeout);
-        let uploader = Arc::new(Uploader::start(transport.clone()));
+        let uploader = Arc::new(Uploader::start(
+            transport.clone(),
+            engine.config().close_timeout,
+        ));
         let state = ClientState::new(url_handler, crate::entropy::random_16());
         Self {
             engine,
@@ -114,7 +117,8 @@ impl Inner {
         crate::trace::current()
     }
 
-    /// Marks the client closed; a root client also waits for the queued uploads.
+    /// Marks the client closed; a root client also waits for the queued uploads, until
+    /// the close deadline.
     pub(crate) fn close(&self) {
         self.state.close();
         // A derived client (constrained sibling, impersonated agent) shares its root's

@@ -7,7 +7,9 @@ use std::time::Duration;
 use alter_core::{HttpRequest, HttpResponse, Target, TransportError, TransportErrorKind};
 use ureq::http;
 
-use alter_core::io::{MAX_RESPONSE_BODY as MAX_BODY, response_too_large as too_large};
+use alter_core::io::{
+    MAX_RESPONSE_BODY as MAX_BODY, redact_url_queries, response_too_large as too_large,
+};
 
 /// The HTTP stack of one client (shared by its constrained siblings and impersonations).
 #[derive(Debug, Clone)]
@@ -69,9 +71,10 @@ fn to_http(request: HttpRequest) -> Result<http::Request<Vec<u8>>, TransportErro
     }
     builder.body(request.body).map_err(|error| {
         // The engine validates headers and URLs before this point; reaching here means a
-        // value the http crate refuses, and the request never left.
+        // value the http crate refuses (a URL over 64 KiB, say): the request never left,
+        // and would be refused again.
         TransportError::new(
-            TransportErrorKind::Connect,
+            TransportErrorKind::InvalidRequest,
             format!("request not sendable: {error}"),
         )
     })
@@ -96,14 +99,7 @@ fn from_http(response: http::Response<ureq::Body>) -> Result<HttpResponse, Trans
         .into_reader()
         .take(MAX_BODY + 1)
         .read_to_end(&mut body)
-        .map_err(|error| {
-            let kind = if error.kind() == std::io::ErrorKind::TimedOut {
-                TransportErrorKind::Timeout
-            } else {
-                TransportErrorKind::Io
-            };
-            TransportError::new(kind, error.to_string())
-        })?;
+        .map_err(body_error)?;
     if body.len() as u64 > MAX_BODY {
         return Err(too_large());
     }
@@ -115,7 +111,8 @@ fn from_http(response: http::Response<ureq::Body>) -> Result<HttpResponse, Trans
 }
 
 /// Maps ureq's error to the core's kinds: only failures before a connection existed count
-/// as `Connect` (nothing was sent).
+/// as `Connect` (nothing was sent), and a request ureq refused to build is the caller's
+/// `InvalidRequest`.
 fn transport_error(error: ureq::Error) -> TransportError {
     let kind = match &error {
         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
@@ -126,7 +123,74 @@ fn transport_error(error: ureq::Error) -> TransportError {
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             TransportErrorKind::Connect
         }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            TransportErrorKind::Timeout
+        }
+        ureq::Error::Http(_)
+        | ureq::Error::BadUri(_)
+        | ureq::Error::BodyExceedsLimit(_)
+        | ureq::Error::RequireHttpsOnly(_) => TransportErrorKind::InvalidRequest,
         _ => TransportErrorKind::Io,
     };
-    TransportError::new(kind, error.to_string())
+    TransportError::new(kind, redact_url_queries(&error.to_string()))
+}
+
+/// Maps a failure while reading the body: the request was sent and answered, so nothing
+/// here is a connect failure. ureq hands its own errors (its global timeout among them)
+/// wrapped in an IO error; unwrapped, a timeout reads as one, as in the async frontend.
+fn body_error(error: std::io::Error) -> TransportError {
+    let error = ureq::Error::from(error);
+    let kind = match &error {
+        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            TransportErrorKind::Timeout
+        }
+        _ => TransportErrorKind::Io,
+    };
+    TransportError::new(kind, redact_url_queries(&error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(url: String) -> HttpRequest {
+        HttpRequest {
+            target: Target::Backend,
+            method: "GET".into(),
+            url,
+            headers: Vec::new(),
+            body: Vec::new(),
+            timeout: None,
+        }
+    }
+
+    #[test]
+    fn a_url_the_http_crate_refuses_is_an_invalid_request() {
+        let url = format!("http://127.0.0.1:9/{}", "a".repeat(70_000));
+
+        let error = to_http(request(url)).unwrap_err();
+
+        assert_eq!(error.kind, TransportErrorKind::InvalidRequest);
+        assert!(!error.may_have_reached_server());
+    }
+
+    #[test]
+    fn ureq_build_failures_are_invalid_requests_without_the_query() {
+        let error = transport_error(ureq::Error::BadUri("http://h/x?api_key=k3y".into()));
+
+        assert_eq!(error.kind, TransportErrorKind::InvalidRequest);
+        assert!(!error.message.contains("k3y"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_timeout_while_reading_the_body_is_a_timeout() {
+        let wrapped = ureq::Error::Timeout(ureq::Timeout::Global).into_io();
+        let timed_out = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+
+        assert_eq!(body_error(wrapped).kind, TransportErrorKind::Timeout);
+        assert_eq!(body_error(timed_out).kind, TransportErrorKind::Timeout);
+        assert_eq!(body_error(reset).kind, TransportErrorKind::Io);
+    }
 }

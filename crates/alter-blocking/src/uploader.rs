@@ -1,12 +1,17 @@
 //! Background uploads (audit rows, scope-mismatch reports): a worker thread behind a bounded
-//! queue, so the caller never waits for them. Failures are logged, never raised.
+//! queue, so the caller never waits for them. Failures are logged, never raised. Closing
+//! (or dropping) the client waits for the queue until the close deadline, then gives up the
+//! rest.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{
+    Receiver, RecvTimeoutError, SyncSender, TrySendError, channel, sync_channel,
+};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use alter_core::HttpRequest;
+use alter_core::lifecycle::UploadLedger;
 
 use crate::transport::Transport;
 
@@ -17,24 +22,42 @@ pub(crate) const QUEUE_CAPACITY: usize = 1024;
 #[derive(Debug)]
 pub(crate) struct Uploader {
     sender: Mutex<Option<SyncSender<HttpRequest>>>,
-    worker: Mutex<Option<JoinHandle<()>>>,
-    dropped: Arc<AtomicU64>,
+    worker: Mutex<Option<Worker>>,
+    ledger: Arc<UploadLedger>,
+    close_timeout: Duration,
+}
+
+/// The worker thread, and the channel that disconnects when it ends: std's `join` has no
+/// deadline, a receive does.
+#[derive(Debug)]
+struct Worker {
+    thread: JoinHandle<()>,
+    ended: Receiver<()>,
 }
 
 impl Uploader {
-    pub(crate) fn start(transport: Transport) -> Self {
+    /// Starts the worker; `flush_and_stop` waits for it at most `close_timeout`.
+    pub(crate) fn start(transport: Transport, close_timeout: Duration) -> Self {
         let (sender, receiver) = sync_channel(QUEUE_CAPACITY);
-        let worker = std::thread::Builder::new()
+        let (ended_sender, ended) = channel::<()>();
+        let ledger = Arc::new(UploadLedger::default());
+        let worker_ledger = Arc::clone(&ledger);
+        let thread = std::thread::Builder::new()
             .name("alter-uploads".to_owned())
-            .spawn(move || upload_all(&transport, &receiver))
+            .spawn(move || {
+                // Dropped when the thread ends, however it ends: the close wait sees it.
+                let _ended = ended_sender;
+                upload_all(&transport, &receiver, &worker_ledger);
+            })
             .ok();
-        if worker.is_none() {
+        if thread.is_none() {
             tracing::warn!("could not start the upload thread; audit rows will not be sent");
         }
         Self {
             sender: Mutex::new(Some(sender)),
-            worker: Mutex::new(worker),
-            dropped: Arc::new(AtomicU64::new(0)),
+            worker: Mutex::new(thread.map(|thread| Worker { thread, ended })),
+            ledger,
+            close_timeout,
         }
     }
 
@@ -46,41 +69,63 @@ impl Uploader {
         let Some(sender) = sender.as_ref() else {
             return Some(request);
         };
+        self.ledger.queued();
         match sender.try_send(request) {
             Ok(()) => None,
             Err(TrySendError::Full(_)) => {
-                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                let dropped = self.ledger.refused();
                 tracing::warn!(dropped, "background upload queue full: upload dropped");
                 None
             }
-            Err(TrySendError::Disconnected(request)) => Some(request),
+            Err(TrySendError::Disconnected(request)) => {
+                self.ledger.returned();
+                Some(request)
+            }
         }
     }
 
-    /// How many uploads were dropped because the queue was full or the client closed.
+    /// How many uploads were dropped: the queue was full, or closing gave them up.
     pub(crate) fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.ledger.dropped()
     }
 
-    /// Sends what is queued, then stops the worker.
+    /// Sends what is queued, then stops the worker; gives up at the close deadline,
+    /// counting what was not sent as dropped. Past the deadline the worker is left to
+    /// finish the upload in flight (its timeout was cut to the deadline when it started
+    /// after `close`) and sends nothing more.
     pub(crate) fn flush_and_stop(&self) {
+        let sender = self
+            .sender
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        // A second call (a drop after `close`) has nothing left to wait for.
+        if sender.is_none() {
+            return;
+        }
+        let deadline = self.ledger.begin_close(Instant::now(), self.close_timeout);
+
         // Dropping the sender ends the worker's loop once the queue is empty.
-        drop(
-            self.sender
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
+        drop(sender);
         let worker = self
             .worker
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(worker) = worker {
-            if worker.join().is_err() {
-                tracing::warn!("the upload thread panicked");
+            let left = deadline.saturating_duration_since(Instant::now());
+            match worker.ended.recv_timeout(left) {
+                Err(RecvTimeoutError::Timeout) => {
+                    tracing::debug!("close deadline reached; the upload thread is left to end");
+                }
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                    if worker.thread.join().is_err() {
+                        tracing::warn!("the upload thread panicked");
+                    }
+                }
             }
         }
+        self.ledger.end_close();
     }
 }
 
@@ -90,9 +135,12 @@ impl Drop for Uploader {
     }
 }
 
-fn upload_all(transport: &Transport, queue: &Receiver<HttpRequest>) {
-    for request in queue {
-        upload(transport, request);
+fn upload_all(transport: &Transport, queue: &Receiver<HttpRequest>, ledger: &UploadLedger) {
+    for mut request in queue {
+        if ledger.admit(&mut request, Instant::now()) {
+            upload(transport, request);
+            ledger.settled();
+        }
     }
 }
 

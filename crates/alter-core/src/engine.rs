@@ -21,6 +21,10 @@ pub const DEFAULT_USER_AGENT: &str = concat!("alter-sdk-rust/", env!("CARGO_PKG_
 /// The default timeout of one HTTP exchange.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long `close()` (and dropping a blocking client) waits for queued background uploads
+/// by default.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Everything a client is configured with.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -36,6 +40,9 @@ pub struct ClientConfig {
     pub user_agent: String,
     /// The timeout of one HTTP exchange, applied by the frontend.
     pub timeout: Duration,
+    /// How long closing the client waits for its queued background uploads; the rest are
+    /// counted as dropped.
+    pub close_timeout: Duration,
     /// How idempotent reads are retried.
     pub retry: RetryConfig,
 }
@@ -44,7 +51,7 @@ impl ClientConfig {
     /// A configuration with defaults for everything but the key and the base URL.
     ///
     /// Defaults: no caller, caller type `service` (the App default), the alter-rs
-    /// User-Agent, a 30 s timeout and [`RetryConfig::default`].
+    /// User-Agent, a 30 s timeout, a 10 s close timeout and [`RetryConfig::default`].
     pub fn new(api_key: ApiKey, base_url: BaseUrl) -> Self {
         Self {
             api_key,
@@ -53,6 +60,7 @@ impl ClientConfig {
             caller_type: CallerType::Service,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
             retry: RetryConfig::default(),
         }
     }
@@ -338,7 +346,7 @@ impl Engine {
             url: self.config.base_url.join(call.path.wire()),
             headers,
             body: body.to_vec(),
-            timeout: call.timeout,
+            timeout: Some(call.timeout.unwrap_or(self.config.timeout)),
         }
     }
 

@@ -380,10 +380,14 @@ impl Error {
         }
     }
 
-    /// The `NetworkError` or `TimeoutError` for a transport failure (PROTOCOL.md §4.7, §16
-    /// D7): a connect failure or any other IO failure is a network error, a timeout is a
-    /// timeout, and each says whether the request may have reached the server. An answer
-    /// over the size cap is a network error that is not [transient](Error::is_transient).
+    /// The error for a transport failure (PROTOCOL.md §4.7, §16 D7): a connect failure or
+    /// any other IO failure is a `NetworkError`, a timeout is a `TimeoutError`, and each
+    /// says whether the request may have reached the server. An answer over the size cap is
+    /// a network error that is not [transient](Error::is_transient). A request the HTTP
+    /// stack refused to build is the caller's mistake: `InvalidInput`, nothing sent.
+    ///
+    /// The message says what happened (could not connect, no answer in time, answer
+    /// refused, failed after connecting), then the frontend's description.
     ///
     /// `details` is the call's context (`{"base_url": …}` for backend calls).
     ///
@@ -398,23 +402,25 @@ impl Error {
     /// assert!(!error.may_have_reached_server());
     /// ```
     pub fn from_transport(error: &TransportError, details: Details) -> Self {
+        let detail = &error.message;
         match error.kind {
-            TransportErrorKind::Connect => Self::network(
-                format!("could not connect: {}", error.message),
-                details,
-                false,
-            ),
+            TransportErrorKind::Connect => {
+                Self::network(format!("could not connect: {detail}"), details, false)
+            }
             TransportErrorKind::Timeout => {
-                Self::timeout(format!("no answer in time: {}", error.message), details)
+                Self::timeout(format!("no answer in time: {detail}"), details)
+            }
+            TransportErrorKind::InvalidRequest => {
+                Self::invalid_input(format!("the request cannot be sent: {detail}"))
             }
             TransportErrorKind::ResponseTooLarge => Self::Network {
-                message: format!("answer refused: {}", error.message),
+                message: format!("answer refused: {detail}"),
                 details: Box::new(details),
                 may_have_reached_server: true,
                 transient: false,
             },
-            _ => Self::network(
-                format!("connection failed: {}", error.message),
+            TransportErrorKind::Io => Self::network(
+                format!("failed after connecting: {detail}"),
                 details,
                 error.may_have_reached_server(),
             ),
@@ -736,7 +742,7 @@ mod tests {
             (
                 TransportErrorKind::Io,
                 "NetworkError",
-                "connection failed: boom",
+                "failed after connecting: boom",
             ),
             (
                 TransportErrorKind::Timeout,
@@ -752,6 +758,24 @@ mod tests {
             assert_eq!(error.details(), Some(&details));
             assert!(error.is_network() && error.is_transient());
         }
+    }
+
+    #[test]
+    fn a_request_the_http_stack_refused_is_an_input_error_that_never_left() {
+        let refused = TransportError::new(
+            TransportErrorKind::InvalidRequest,
+            "request not sendable: invalid format",
+        );
+
+        let error = Error::from_transport(&refused, Details::new());
+
+        assert!(error.is_invalid_input(), "{error:?}");
+        assert!(!error.may_have_reached_server());
+        assert!(!error.is_transient());
+        assert_eq!(
+            error.to_string(),
+            "invalid input: the request cannot be sent: request not sendable: invalid format"
+        );
     }
 
     #[test]

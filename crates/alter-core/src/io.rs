@@ -32,8 +32,10 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// Body bytes; empty means no body.
     pub body: Vec<u8>,
-    /// A tighter cap than the client's timeout, for calls the protocol bounds itself
-    /// (the scope-mismatch report's 2 s).
+    /// How long the whole exchange may take, from waiting for a connection to the last
+    /// body byte. The engine sets it on every request it builds: the client's timeout, or
+    /// a tighter cap for calls the protocol bounds itself (the scope-mismatch report's 2 s,
+    /// an approval poll near its deadline). `None` leaves the transport's own default.
     pub timeout: Option<Duration>,
 }
 
@@ -107,6 +109,10 @@ pub enum TransportErrorKind {
     /// read. The request reached the server; asking again would fetch the same oversized
     /// answer, so it is never retried.
     ResponseTooLarge,
+    /// The HTTP stack refused to build the request (a URL or header it cannot encode, such
+    /// as a URL over 64 KiB). Nothing was sent, and sending it again cannot help: it is a
+    /// caller mistake, never retried.
+    InvalidRequest,
 }
 
 /// A failure below HTTP, reported by the frontend.
@@ -129,7 +135,10 @@ impl TransportError {
 
     /// Whether the request may have reached the server (and so may have been executed).
     pub fn may_have_reached_server(&self) -> bool {
-        !matches!(self.kind, TransportErrorKind::Connect)
+        !matches!(
+            self.kind,
+            TransportErrorKind::Connect | TransportErrorKind::InvalidRequest
+        )
     }
 }
 
@@ -147,6 +156,38 @@ pub fn response_too_large() -> TransportError {
             MAX_RESPONSE_BODY / (1024 * 1024)
         ),
     )
+}
+
+/// `text` with the query and fragment cut from every URL in it: an HTTP stack's error
+/// message may quote the URL, whose query can hold an injected credential.
+///
+/// ```
+/// use alter_core::io::redact_url_queries;
+///
+/// let shown = redact_url_queries("error for https://h.example/a?api_key=s3cret: reset");
+/// assert_eq!(shown, "error for https://h.example/a: reset");
+/// ```
+pub fn redact_url_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme) = rest.find("://") {
+        let (before, url) = rest.split_at(scheme);
+        out.push_str(before);
+        // The URL runs to the next character that cannot be part of one as quoted in a
+        // message; its query or fragment, if any, is dropped.
+        let end = url
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>'))
+            .unwrap_or(url.len());
+        let (url, after) = url.split_at(end);
+        // Punctuation right after the URL belongs to the message.
+        let (url, punctuation) = url.split_at(url.trim_end_matches([':', ',', ';', '.']).len());
+        let kept = url.find(['?', '#']).map_or(url, |cut| &url[..cut]);
+        out.push_str(kept);
+        out.push_str(punctuation);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One reading of the two clocks the protocol needs.
@@ -222,6 +263,35 @@ mod tests {
         assert!(!shown.contains("topsecret"));
         assert!(!shown.contains("secret-name"));
         assert!(!shown.contains("jwt"));
+    }
+
+    #[test]
+    fn url_queries_are_cut_from_messages_and_the_rest_is_kept() {
+        let cases = [
+            ("no url here", "no url here"),
+            (
+                "error sending request for url (http://h:1/x?api_key=k1)",
+                "error sending request for url (http://h:1/x)",
+            ),
+            (
+                "a https://h/p?token=k2#frag, then http://g/q#k3.",
+                "a https://h/p, then http://g/q.",
+            ),
+            ("bad: https://h/?k=k4: reset", "bad: https://h/: reset"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(redact_url_queries(text), expected);
+        }
+    }
+
+    #[test]
+    fn only_connect_failures_and_refused_requests_never_left() {
+        let reached = |kind| TransportError::new(kind, "x").may_have_reached_server();
+
+        assert!(!reached(TransportErrorKind::Connect));
+        assert!(!reached(TransportErrorKind::InvalidRequest));
+        assert!(reached(TransportErrorKind::Timeout));
+        assert!(reached(TransportErrorKind::Io));
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! Client state that is not protocol but that both frontends keep the same way: whether the
-//! client is closed, the user token `authenticate` installed, how URLs reach the user, and
-//! the name traces give an agent without a caller.
+//! client is closed, the user token `authenticate` installed, how URLs reach the user, the
+//! name traces give an agent without a caller, and the count of background uploads that a
+//! bounded close gives up ([`UploadLedger`]).
+
+mod uploads;
+
+pub use uploads::UploadLedger;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -10,7 +10,7 @@ use crate::engine::ClientConfig;
 use crate::error::{Error, Result};
 use crate::retry::RetryConfig;
 
-/// The longest timeout of one HTTP exchange a client accepts.
+/// The longest timeout a client accepts, for one HTTP exchange or for `close()`.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// Which client the options are for: the caller type rules differ (PROTOCOL.md §1.3).
@@ -31,6 +31,7 @@ pub struct ClientOptions {
     caller: Option<String>,
     caller_type: Option<CallerType>,
     timeout: Option<Duration>,
+    close_timeout: Option<Duration>,
     retry: Option<RetryConfig>,
     user_agent: Option<String>,
 }
@@ -43,6 +44,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("caller", &self.caller)
             .field("caller_type", &self.caller_type)
             .field("timeout", &self.timeout)
+            .field("close_timeout", &self.close_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +82,13 @@ impl ClientOptions {
         self
     }
 
+    /// How long closing the client waits for its queued background uploads (audit rows).
+    /// Defaults to 10 s; see [`ClientConfig::close_timeout`].
+    pub fn close_timeout(mut self, close_timeout: Duration) -> Self {
+        self.close_timeout = Some(close_timeout);
+        self
+    }
+
     /// How idempotent reads are retried. Defaults to [`RetryConfig::default`]; values out of
     /// the ranges listed on [`RetryConfig`] fail the build.
     pub fn retry(mut self, retry: RetryConfig) -> Self {
@@ -100,8 +109,8 @@ impl ClientOptions {
     ///
     /// `Sdk` when no API key is given, the key or base URL is malformed, or the caller is
     /// not 1 to 255 printable ASCII characters; `InvalidInput` for caller type `service` on
-    /// an Agent, a timeout of zero or over a day, or a retry policy out of range (see
-    /// [`RetryConfig::validate`]).
+    /// an Agent, a timeout or close timeout of zero or over one day, or a retry policy out of
+    /// range (see [`RetryConfig::validate`]).
     pub fn resolve(self, role: Role, env: impl Fn(&str) -> Option<String>) -> Result<ClientConfig> {
         let api_key = self
             .api_key
@@ -126,12 +135,10 @@ impl ClientOptions {
         config.caller = self.caller;
         config.caller_type = caller_type;
         if let Some(timeout) = self.timeout {
-            if timeout.is_zero() || timeout > MAX_TIMEOUT {
-                return Err(Error::invalid_input(
-                    "timeout must be above zero and at most one day",
-                ));
-            }
-            config.timeout = timeout;
+            config.timeout = bounded("timeout", timeout)?;
+        }
+        if let Some(close_timeout) = self.close_timeout {
+            config.close_timeout = bounded("close timeout", close_timeout)?;
         }
         if let Some(retry) = self.retry {
             config.retry = retry;
@@ -143,6 +150,16 @@ impl ClientOptions {
         config.validate()?;
         Ok(config)
     }
+}
+
+/// `value` when it lies in (0, [`MAX_TIMEOUT`]].
+fn bounded(what: &str, value: Duration) -> Result<Duration> {
+    if value.is_zero() || value > MAX_TIMEOUT {
+        return Err(Error::invalid_input(format!(
+            "{what} must be above zero and at most one day"
+        )));
+    }
+    Ok(value)
 }
 
 impl ClientConfig {
@@ -253,6 +270,30 @@ mod tests {
 
         assert_eq!(error.class_name(), "AlterValueError");
         assert!(!error.may_have_reached_server());
+    }
+
+    #[test]
+    fn the_close_timeout_defaults_to_ten_seconds_and_is_bounded() {
+        let with = |close_timeout: Option<Duration>| {
+            let options = ClientOptions::default().api_key(KEY);
+            let options = match close_timeout {
+                Some(limit) => options.close_timeout(limit),
+                None => options,
+            };
+            options.resolve(Role::App, env_with(&[]))
+        };
+
+        assert_eq!(
+            with(None).unwrap().close_timeout,
+            crate::engine::DEFAULT_CLOSE_TIMEOUT
+        );
+        let short = Duration::from_millis(250);
+        assert_eq!(with(Some(short)).unwrap().close_timeout, short);
+        for out_of_bounds in [Duration::ZERO, MAX_TIMEOUT + Duration::from_secs(1)] {
+            let error = with(Some(out_of_bounds)).unwrap_err();
+            assert!(error.is_invalid_input(), "{out_of_bounds:?}");
+            assert!(error.to_string().contains("close timeout"));
+        }
     }
 
     #[test]

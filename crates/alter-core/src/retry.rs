@@ -250,7 +250,8 @@ impl RetryState {
     ///
     /// Safe requests are retried after any transport failure but
     /// [`TransportErrorKind::ResponseTooLarge`], which would only fetch the same oversized
-    /// answer again. Unsafe requests are retried
+    /// answer again, and [`TransportErrorKind::InvalidRequest`], which the HTTP stack would
+    /// refuse again. Unsafe requests are retried
     /// only after a connect failure: no connection means the request never left, so sending
     /// it again cannot execute it twice. After a timeout or any other failure an unsafe
     /// request may have been executed, so it is never re-sent.
@@ -260,12 +261,19 @@ impl RetryState {
             TransportErrorKind::Connect => "connect",
             TransportErrorKind::Timeout => "timeout",
             TransportErrorKind::ResponseTooLarge => "response_too_large",
+            TransportErrorKind::InvalidRequest => "invalid_request",
             _ => "io",
         };
         let description: String = error.message.chars().take(ERROR_TEXT_CHARS).collect();
 
         if error.kind == TransportErrorKind::ResponseTooLarge {
             tracing::debug!(attempt, "not retried: the answer would be as large again");
+            return self.give_up(attempt, description, error_type.to_owned());
+        }
+        // The HTTP stack will refuse the same request again: a caller mistake, not a
+        // transient failure.
+        if error.kind == TransportErrorKind::InvalidRequest {
+            tracing::debug!(attempt, "not retried: the request cannot be sent");
             return self.give_up(attempt, description, error_type.to_owned());
         }
 
@@ -611,6 +619,24 @@ mod tests {
             state.on_transport_error(&io(), after(start, 0)),
             RetryDecision::GiveUp
         );
+    }
+
+    #[test]
+    fn a_request_the_http_stack_refused_is_never_retried() {
+        let start = start();
+        let refused = TransportError::new(TransportErrorKind::InvalidRequest, "invalid format");
+
+        for idempotency in [Idempotency::Safe, Idempotency::Unsafe] {
+            let mut state = RetryState::new(&RetryConfig::default(), idempotency, start);
+
+            assert_eq!(
+                state.on_transport_error(&refused, after(start, 0)),
+                RetryDecision::GiveUp
+            );
+            let report = state.report();
+            assert_eq!(report.total_attempts, 1);
+            assert_eq!(report.errors[0].error_type, "invalid_request");
+        }
     }
 
     #[test]

@@ -702,6 +702,15 @@ macro_rules! __alter_option_setters {
             self
         }
 
+        /// How long `close()` waits for the queued background uploads (audit rows), and
+        /// how long dropping a blocking client may block for them. Defaults to 10 s; above
+        /// zero and at most one day. Uploads still unsent at the deadline are given up,
+        /// counted in `dropped_uploads()` and logged as a warning (a count only).
+        pub fn close_timeout(mut self, close_timeout: std::time::Duration) -> Self {
+            self.options = self.options.close_timeout(close_timeout);
+            self
+        }
+
         /// How idempotent reads are retried. Defaults to
         /// [`RetryConfig::default`]($crate::retry::RetryConfig::default).
         pub fn retry(mut self, retry: $crate::retry::RetryConfig) -> Self {
@@ -778,7 +787,8 @@ macro_rules! __alter_client_basics {
             self.inner.engine().config().base_url.as_str()
         }
 
-        /// How many background uploads were dropped (queue full, or sent after close).
+        /// How many background uploads were dropped: the queue was full, or `close()`
+        /// reached its deadline (`close_timeout`) before they were sent.
         pub fn dropped_uploads(&self) -> u64 {
             self.inner.dropped_uploads()
         }

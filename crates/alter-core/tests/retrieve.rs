@@ -119,7 +119,7 @@ fn a_bearer_token_is_fetched_injected_and_audited() {
         ]
     );
     assert!(provider.body.is_empty());
-    assert_eq!(provider.timeout, None);
+    assert_eq!(provider.timeout, Some(alter_core::engine::DEFAULT_TIMEOUT));
     assert_no_backend_headers(provider);
 
     let audit = run.detaches()[0];

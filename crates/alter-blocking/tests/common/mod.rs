@@ -23,6 +23,9 @@ mod flows;
 mod faults;
 #[macro_use]
 mod hygiene;
+#[macro_use]
+mod io_limits;
+pub(crate) mod stalling;
 // Expanded only by `tests/secrets_in_logs.rs`, a binary of its own because it installs a
 // global TRACE capture (`capture.rs`, which that binary alone includes).
 #[allow(

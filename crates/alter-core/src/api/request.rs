@@ -458,7 +458,7 @@ impl Retrieve {
             // The SigV4 plan sets Content-Type itself, so the audit row lists it.
             let audit_headers = plan.headers.clone();
             return Ok(Prepared {
-                request: provider_http(method, plan.url, plan.headers, plan.body),
+                request: provider_http(&self.engine, method, plan.url, plan.headers, plan.body),
                 credential_headers: plan.credential_headers,
                 audit_headers,
             });
@@ -482,7 +482,7 @@ impl Retrieve {
             }
         };
         Ok(Prepared {
-            request: provider_http(method, url, headers, body),
+            request: provider_http(&self.engine, method, url, headers, body),
             credential_headers: plan.credential_headers,
             audit_headers,
         })
@@ -753,6 +753,7 @@ fn host_of(url: &str) -> &str {
 }
 
 fn provider_http(
+    engine: &Engine,
     method: &str,
     url: String,
     headers: Vec<(String, String)>,
@@ -764,7 +765,7 @@ fn provider_http(
         url,
         headers,
         body,
-        timeout: None,
+        timeout: Some(engine.config().timeout),
     }
 }
 
