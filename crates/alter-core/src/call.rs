@@ -257,40 +257,9 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant, UNIX_EPOCH};
-
     use super::*;
-    use crate::config::{ApiKey, BaseUrl};
-    use crate::engine::ClientConfig;
-    use crate::io::Entropy;
+    use crate::test_support::{engine, test_now};
 
-    #[derive(Debug)]
-    struct Zeros;
-
-    impl Entropy for Zeros {
-        fn random_16(&self) -> [u8; 16] {
-            [0; 16]
-        }
-    }
-
-    fn engine() -> Arc<Engine> {
-        let config = ClientConfig::new(
-            ApiKey::parse("alter_key_test").unwrap(),
-            BaseUrl::parse("https://vault.example.com").unwrap(),
-        );
-        Engine::new(config, Arc::new(Zeros)).unwrap()
-    }
-
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "a call needs one base instant; nothing waits on it"
-    )]
-    fn test_now() -> Now {
-        Now::new(
-            Instant::now(),
-            UNIX_EPOCH + Duration::from_secs(1_767_225_600),
-        )
-    }
 
     #[test]
     fn a_backend_url_over_the_limit_fails_before_anything_is_sent() {

@@ -41,6 +41,8 @@ pub mod retry;
 pub mod signing;
 pub mod step;
 pub mod surface;
+#[cfg(test)]
+mod test_support;
 
 /// The data model, re-exported so that dependants need only one crate.
 pub use alter_types as types;

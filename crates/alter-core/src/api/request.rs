@@ -821,23 +821,11 @@ impl Operation for Retrieve {
 mod tests {
     use std::io::Write;
     use std::sync::{Arc, Mutex, PoisonError};
-    use std::time::{Duration, Instant, UNIX_EPOCH};
-
     use serde_json::Value;
 
     use super::*;
-    use crate::config::{ApiKey, BaseUrl};
-    use crate::engine::ClientConfig;
-    use crate::io::Entropy;
+    use crate::test_support::{engine, test_now};
 
-    #[derive(Debug)]
-    struct Zeros;
-
-    impl Entropy for Zeros {
-        fn random_16(&self) -> [u8; 16] {
-            [0; 16]
-        }
-    }
 
     /// Log output collected in memory.
     #[derive(Clone, Default)]
@@ -853,17 +841,6 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
-    }
-
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "signing needs one reading of the clocks; nothing waits on it"
-    )]
-    fn test_now() -> Now {
-        Now::new(
-            Instant::now(),
-            UNIX_EPOCH + Duration::from_secs(1_767_225_600),
-        )
     }
 
     fn row(grant_id: &str) -> AuditRow<'_> {
@@ -885,11 +862,7 @@ mod tests {
 
     #[test]
     fn a_row_with_a_non_uuid_grant_is_dropped_with_a_warning() {
-        let config = ClientConfig::new(
-            ApiKey::parse("alter_key_test").unwrap(),
-            BaseUrl::parse("https://vault.example.com").unwrap(),
-        );
-        let engine = Engine::new(config, Arc::new(Zeros)).unwrap();
+        let engine = engine();
         let captured = Captured::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
