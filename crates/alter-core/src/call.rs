@@ -260,7 +260,6 @@ mod tests {
     use super::*;
     use crate::test_support::{engine, test_now};
 
-
     #[test]
     fn a_backend_url_over_the_limit_fails_before_anything_is_sent() {
         let now = test_now();

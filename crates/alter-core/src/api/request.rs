@@ -819,13 +819,12 @@ impl Operation for Retrieve {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
     use std::io::Write;
     use std::sync::{Arc, Mutex, PoisonError};
-    use serde_json::Value;
 
     use super::*;
     use crate::test_support::{engine, test_now};
-
 
     /// Log output collected in memory.
     #[derive(Clone, Default)]
