@@ -4,6 +4,8 @@
 use std::fmt;
 use std::process::{Command, Stdio};
 
+use crate::tools::{cargo_bin, has_cargo_subcommand};
+
 /// Crates that must never appear in `alter-core`'s dependency tree: it is sans-IO.
 const IO_CRATES: &[&str] = &[
     "tokio", "reqwest", "ureq", "hyper", "mio", "socket2", "axum",
@@ -210,13 +212,7 @@ fn cargo_deny() -> Result<(), StepFailed> {
 }
 
 fn ensure_cargo_deny() -> Result<(), StepFailed> {
-    let installed = Command::new(cargo_bin())
-        .args(["deny", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if installed {
+    if has_cargo_subcommand("deny") {
         return Ok(());
     }
     cargo(
@@ -224,8 +220,4 @@ fn ensure_cargo_deny() -> Result<(), StepFailed> {
         &["install", "cargo-deny", "--locked"],
         &[],
     )
-}
-
-fn cargo_bin() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }

@@ -69,7 +69,7 @@ pub fn test_args(package: &str) -> Vec<String> {
 /// The first failure: cargo would not start, a matrix had broken cells, or a table was not
 /// written.
 pub fn run() -> Result<(), MatrixFailed> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::tools::cargo_bin();
     let mut failures = Vec::new();
 
     for (package, _) in FRONTENDS {

@@ -24,6 +24,8 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::tools::{cargo_bin, has_cargo_subcommand};
+
 use report::{Outcome, TargetRun, table};
 
 /// The sanitizers `--sanitizer` accepts (cargo-fuzz's names).
@@ -220,13 +222,7 @@ fn nightly_cargo() -> Command {
 }
 
 fn ensure_cargo_fuzz() -> Result<(), FuzzFailed> {
-    let installed = Command::new(cargo_bin())
-        .args(["fuzz", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if installed {
+    if has_cargo_subcommand("fuzz") {
         return Ok(());
     }
 
@@ -289,10 +285,6 @@ fn workspace_root() -> PathBuf {
     xtask
         .parent()
         .map_or_else(|| xtask.clone(), Path::to_path_buf)
-}
-
-fn cargo_bin() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
 #[cfg(test)]

@@ -9,3 +9,4 @@ pub mod ci;
 pub mod conformance;
 pub mod fault_matrix;
 pub mod fuzz;
+pub mod tools;

@@ -11,7 +11,7 @@ use super::paths::Paths;
 
 /// Runs `cargo` with `args`, its output shown; fails on a non-zero exit.
 pub fn cargo(paths: &Paths, args: &[&str]) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::tools::cargo_bin();
     let status = Command::new(cargo)
         .args(args)
         .current_dir(&paths.root)

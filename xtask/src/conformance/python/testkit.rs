@@ -30,7 +30,7 @@ const PACKAGE: &str = "alter-testkit";
 /// [`Failure::Build`] when cargo fails or names no executable.
 pub(crate) fn build() -> Result<PathBuf, Failure> {
     println!("xtask conformance python: cargo build -p {PACKAGE}");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::tools::cargo_bin();
     let built = run_captured(
         Command::new(cargo).args([
             "build",
