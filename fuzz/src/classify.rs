@@ -31,7 +31,8 @@ pub(crate) const CONTENT_TYPES: &[Option<&str>] = &[
 ///
 /// Checked, besides "no panic": messages stay within a fixed bound of the body's size;
 /// generic and agents errors carry the answer's status; the generic error's wire code is
-/// the `error` field of the §4.1 envelope; transient errors are 502–504 backend answers;
+/// the `error` field of the §4.1 envelope; transient errors are 429 or 502–504 backend
+/// answers (the statuses the retry policy retries);
 /// wrapping an envelope in `{"detail": …}` gives the same envelope back; a non-JSON body's
 /// message is at most 500 characters.
 pub fn classify_error(data: &[u8]) {
@@ -84,9 +85,10 @@ fn check_error(error: &Error, body: &[u8]) {
         error.message().len(),
         body.len()
     );
+    // The retry policy's statuses: a rate limit or a gateway failure, never anything else.
     if error.is_transient() {
         assert!(
-            matches!(error.status(), Some(502..=504)),
+            matches!(error.status(), Some(429 | 502..=504)),
             "transient {error}"
         );
     }
@@ -113,6 +115,17 @@ mod tests {
         data.push(content_type);
         data.extend_from_slice(body);
         data
+    }
+
+    #[test]
+    fn an_untyped_rate_limit_is_transient_and_passes_the_checks() {
+        // Found by the fuzzer after 429 joined the transient statuses: a 429 whose body
+        // names no known code.
+        let body = br#"{"detail":{"error":"grant_not_ox p||||roxy mode"}}"#;
+        let data = input(429, 0, body);
+
+        classify_error(&data);
+        assert!(classify_generic(429, body).is_transient());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use alter_core::io::{MAX_RESPONSE_BODY, redact_url_queries, response_too_large};
+use alter_core::io::{MAX_RESPONSE_BODY, redact_urls, response_too_large};
 use alter_core::{HttpRequest, HttpResponse, Target, TransportError, TransportErrorKind};
 
 /// Sends the engine's requests. The default is [`ReqwestTransport`]; a custom one must
@@ -177,7 +177,7 @@ fn describe(error: reqwest::Error) -> String {
         Some(inner) if !outer.contains(&inner) => format!("{outer}: {inner}"),
         _ => outer,
     };
-    redact_url_queries(&text)
+    redact_urls(&text)
 }
 
 #[cfg(test)]

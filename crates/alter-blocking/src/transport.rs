@@ -7,9 +7,7 @@ use std::time::Duration;
 use alter_core::{HttpRequest, HttpResponse, Target, TransportError, TransportErrorKind};
 use ureq::http;
 
-use alter_core::io::{
-    MAX_RESPONSE_BODY as MAX_BODY, redact_url_queries, response_too_large as too_large,
-};
+use alter_core::io::{MAX_RESPONSE_BODY as MAX_BODY, redact_urls, response_too_large as too_large};
 
 /// The HTTP stack of one client (shared by its constrained siblings and impersonations).
 #[derive(Debug, Clone)]
@@ -126,13 +124,14 @@ fn transport_error(error: ureq::Error) -> TransportError {
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             TransportErrorKind::Timeout
         }
-        ureq::Error::Http(_)
-        | ureq::Error::BadUri(_)
-        | ureq::Error::BodyExceedsLimit(_)
-        | ureq::Error::RequireHttpsOnly(_) => TransportErrorKind::InvalidRequest,
+        ureq::Error::Http(_) | ureq::Error::BadUri(_) | ureq::Error::RequireHttpsOnly(_) => {
+            TransportErrorKind::InvalidRequest
+        }
+        // ureq raises it while reading an answer: the request was sent.
+        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::ResponseTooLarge,
         _ => TransportErrorKind::Io,
     };
-    TransportError::new(kind, redact_url_queries(&error.to_string()))
+    TransportError::new(kind, redact_urls(&error.to_string()))
 }
 
 /// Maps a failure while reading the body: the request was sent and answered, so nothing
@@ -145,9 +144,10 @@ fn body_error(error: std::io::Error) -> TransportError {
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             TransportErrorKind::Timeout
         }
+        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::ResponseTooLarge,
         _ => TransportErrorKind::Io,
     };
-    TransportError::new(kind, redact_url_queries(&error.to_string()))
+    TransportError::new(kind, redact_urls(&error.to_string()))
 }
 
 #[cfg(test)]
@@ -192,5 +192,17 @@ mod tests {
         assert_eq!(body_error(wrapped).kind, TransportErrorKind::Timeout);
         assert_eq!(body_error(timed_out).kind, TransportErrorKind::Timeout);
         assert_eq!(body_error(reset).kind, TransportErrorKind::Io);
+    }
+
+    #[test]
+    fn a_body_over_ureqs_limit_reached_the_server_and_is_too_large() {
+        let over = ureq::Error::BodyExceedsLimit(64);
+
+        let error = transport_error(over);
+
+        assert_eq!(error.kind, TransportErrorKind::ResponseTooLarge);
+        assert!(error.may_have_reached_server());
+        let while_reading = body_error(ureq::Error::BodyExceedsLimit(64).into_io());
+        assert_eq!(while_reading.kind, TransportErrorKind::ResponseTooLarge);
     }
 }

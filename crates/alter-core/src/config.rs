@@ -19,6 +19,7 @@ use std::fmt;
 
 use crate::authority::check_authority;
 use crate::error::{Error, Result};
+use crate::io::redact_urls;
 use crate::limits::{MAX_BASE_URL_LEN, excerpt};
 
 /// The production backend, used when neither an override nor [`ENV_BASE_URL`] is set.
@@ -62,7 +63,8 @@ impl BaseUrl {
     /// whitespace, control characters, a query or a fragment; or when it is longer than
     /// [`MAX_BASE_URL_LEN`] bytes. For plain `http` the authority must be exactly a loopback
     /// host and an optional port, so `http://127.0.0.1:80@example.com` is refused. The
-    /// message repeats at most the first 200 characters of the URL.
+    /// message repeats at most the first 200 characters of the URL, without its user info,
+    /// query or fragment.
     ///
     /// ```
     /// use alter_core::config::BaseUrl;
@@ -72,8 +74,9 @@ impl BaseUrl {
     /// assert!(BaseUrl::parse("https://[::1").is_err());
     /// ```
     pub fn parse(url: &str) -> Result<Self> {
-        let rejected =
-            |why: &str| Error::sdk(format!("invalid base URL {:?}: {why}", excerpt(url)));
+        // The URL is quoted without what may be a credential: user info, a query.
+        let shown = excerpt(&redact_urls(url));
+        let rejected = |why: &str| Error::sdk(format!("invalid base URL {shown:?}: {why}"));
 
         if url.len() > MAX_BASE_URL_LEN {
             return Err(rejected("it is longer than the 2048-byte limit"));
@@ -434,6 +437,21 @@ mod tests {
                 matches!(BaseUrl::parse(bad), Err(Error::Sdk { .. })),
                 "{bad:?} accepted"
             );
+        }
+    }
+
+    #[test]
+    fn a_refused_base_url_is_quoted_without_its_credentials() {
+        for bad in [
+            "https://bob:s3cret-pw@vault.example.com",
+            "http://s3cret-pw@127.0.0.1:80@example.com",
+            "https://vault.example.com/?api_key=s3cret-pw",
+            "ftp://bob:s3cret-pw@vault.example.com",
+        ] {
+            let error = BaseUrl::parse(bad).unwrap_err();
+
+            assert!(!error.to_string().contains("s3cret"), "{error}");
+            assert!(!format!("{error:?}").contains("s3cret"), "{error:?}");
         }
     }
 

@@ -158,20 +158,22 @@ pub fn response_too_large() -> TransportError {
     )
 }
 
-/// `text` with the query and fragment cut from every URL in it: an HTTP stack's error
-/// message may quote the URL, whose query can hold an injected credential.
+/// `text` with every URL in it stripped of what can hold a credential: the query and
+/// fragment are cut (an injected `?api_key=`), user info becomes `***@`. An HTTP stack's
+/// error message may quote the URL, and a mistyped base URL is quoted in its own error.
 ///
 /// ```
-/// use alter_core::io::redact_url_queries;
+/// use alter_core::io::redact_urls;
 ///
-/// let shown = redact_url_queries("error for https://h.example/a?api_key=s3cret: reset");
+/// let shown = redact_urls("error for https://h.example/a?api_key=s3cret: reset");
 /// assert_eq!(shown, "error for https://h.example/a: reset");
+/// assert_eq!(redact_urls("https://bob:s3cret@h.example/a"), "https://***@h.example/a");
 /// ```
-pub fn redact_url_queries(text: &str) -> String {
+pub fn redact_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(scheme) = rest.find("://") {
-        let (before, url) = rest.split_at(scheme);
+        let (before, url) = rest.split_at(scheme + "://".len());
         out.push_str(before);
         // The URL runs to the next character that cannot be part of one as quoted in a
         // message; its query or fragment, if any, is dropped.
@@ -182,7 +184,14 @@ pub fn redact_url_queries(text: &str) -> String {
         // Punctuation right after the URL belongs to the message.
         let (url, punctuation) = url.split_at(url.trim_end_matches([':', ',', ';', '.']).len());
         let kept = url.find(['?', '#']).map_or(url, |cut| &url[..cut]);
-        out.push_str(kept);
+        let authority_end = kept.find('/').unwrap_or(kept.len());
+        match kept[..authority_end].rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&kept[at..]);
+            }
+            None => out.push_str(kept),
+        }
         out.push_str(punctuation);
         rest = after;
     }
@@ -266,7 +275,7 @@ mod tests {
     }
 
     #[test]
-    fn url_queries_are_cut_from_messages_and_the_rest_is_kept() {
+    fn url_queries_and_user_info_are_cut_from_messages_and_the_rest_is_kept() {
         let cases = [
             ("no url here", "no url here"),
             (
@@ -278,9 +287,14 @@ mod tests {
                 "a https://h/p, then http://g/q.",
             ),
             ("bad: https://h/?k=k4: reset", "bad: https://h/: reset"),
+            (
+                "(https://bob:k5@h:1/p?x=1) and https://k6@g",
+                "(https://***@h:1/p) and https://***@g",
+            ),
+            ("https://h/p@q", "https://h/p@q"),
         ];
         for (text, expected) in cases {
-            assert_eq!(redact_url_queries(text), expected);
+            assert_eq!(redact_urls(text), expected);
         }
     }
 

@@ -392,18 +392,6 @@ fn retrieve_inputs_refused_as_value_errors() {
         "AlterValueError",
         vec![
             (
-                "ftp URL",
-                retrieve(&e, |r| r.url = "ftp://files.example.com/x".into()),
-            ),
-            (
-                "no scheme",
-                retrieve(&e, |r| r.url = "api.example.com/v1".into()),
-            ),
-            (
-                "javascript URL",
-                retrieve(&e, |r| r.url = "javascript:alert(1)".into()),
-            ),
-            (
                 "empty host",
                 retrieve(&e, |r| r.url = "http:///127.0.0.1:8080/x".into()),
             ),
@@ -562,6 +550,19 @@ fn retrieve_inputs_refused_as_sdk_errors() {
             (
                 "missing path param",
                 retrieve(&e, |r| r.path_params = vec![("other".into(), "1".into())]),
+            ),
+            // PROTOCOL.md §6.1 step 7: the scheme check is an AlterSDKError in retrieve mode.
+            (
+                "ftp URL",
+                retrieve(&e, |r| r.url = "ftp://files.example.com/x".into()),
+            ),
+            (
+                "no scheme",
+                retrieve(&e, |r| r.url = "api.example.com/v1".into()),
+            ),
+            (
+                "javascript URL",
+                retrieve(&e, |r| r.url = "javascript:alert(1)".into()),
             ),
         ],
     );

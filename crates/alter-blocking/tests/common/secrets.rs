@@ -511,6 +511,17 @@ macro_rules! secret_scenarios {
             let built = App::builder().base_url("ftp://nowhere").api_key(fake.app_key()).build();
             assert!(built.is_err());
             shown.outcome(&built);
+            // A password or key written into a base URL is not quoted back.
+            let password = "base-url-password-7f3a9c";
+            secrets.add("a password in a base URL", password);
+            for url in [
+                format!("https://ops:{password}@vault.example.com"),
+                format!("https://vault.example.com/?api_key={password}"),
+            ] {
+                let built = App::builder().base_url(&url).api_key(fake.app_key()).build();
+                assert!(built.is_err(), "{url} accepted");
+                shown.outcome(&built);
+            }
             // A mistyped key has the right shape: the backend refuses it.
             let mut typo = fake.app_key().to_owned();
             typo.pop();

@@ -11,6 +11,7 @@ use crate::call::Call;
 use crate::classify::{classify_approval_result, classify_approval_status, classify_proxy};
 use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header, check_method};
 use crate::error::{Error, Result};
+use crate::retrieve::template;
 use crate::retry::Idempotency;
 
 /// Headers a proxied request may not carry: the backend injects credentials itself.
@@ -92,8 +93,11 @@ impl Engine {
     pub fn proxy_request(self: &Arc<Self>, request: ProxyRequest) -> Result<Call<ProxyOutcome>> {
         require_id("grant_id", &request.grant_id)?;
         require("url", &request.url)?;
-        crate::retrieve::template::check_provider_url(&request.url)?;
-        crate::retrieve::template::check_provider_authority(&request.url)?;
+        if !template::has_http_scheme(&request.url) {
+            return Err(Error::invalid_input(template::NOT_HTTP));
+        }
+        template::check_provider_url(&request.url)?;
+        template::check_provider_authority(&request.url)?;
         check_method(request.method.as_str())?;
         if request.json_body == Some(Value::Null) {
             return Err(Error::invalid_input("json_body cannot be JSON null"));

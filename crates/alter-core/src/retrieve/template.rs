@@ -11,6 +11,14 @@ use crate::encoding::encode_path_segment as encode_segment;
 use crate::error::{Error, Result};
 use crate::limits::{MAX_ID_LEN, MAX_URL_LEN, excerpt};
 
+/// Why a provider URL with another scheme is refused.
+pub const NOT_HTTP: &str = "the provider URL must start with https:// or http://";
+
+/// Whether `url` starts with `https://` or `http://`, in any case.
+pub fn has_http_scheme(url: &str) -> bool {
+    starts_with_ignore_case(url, "https://") || starts_with_ignore_case(url, "http://")
+}
+
 /// Checks the provider URL before anything else is done with it.
 ///
 /// The URL must start with `https://` or `http://` (any case), be at most
@@ -21,7 +29,10 @@ use crate::limits::{MAX_ID_LEN, MAX_URL_LEN, excerpt};
 ///
 /// # Errors
 ///
-/// [`Error::InvalidInput`] naming what is wrong; nothing was sent.
+/// Nothing was sent in either case: [`Error::Sdk`] for a URL that is not `http(s)`, the
+/// class the protocol gives retrieve mode (PROTOCOL.md §6.1 step 7); [`Error::InvalidInput`]
+/// naming what else is wrong. Proxy mode checks the scheme first, as an input error
+/// (§5.4), with [`has_http_scheme`].
 ///
 /// # Example
 ///
@@ -32,10 +43,8 @@ use crate::limits::{MAX_ID_LEN, MAX_URL_LEN, excerpt};
 /// assert!(check_provider_url("ftp://files.example.com/").is_err());
 /// ```
 pub fn check_provider_url(url: &str) -> Result<()> {
-    if !starts_with_ignore_case(url, "https://") && !starts_with_ignore_case(url, "http://") {
-        return Err(Error::invalid_input(
-            "the provider URL must start with https:// or http://",
-        ));
+    if !has_http_scheme(url) {
+        return Err(Error::sdk(NOT_HTTP));
     }
 
     check_url_length(url)?;
@@ -384,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn provider_urls_need_an_http_scheme_and_fail_as_input_before_io() {
+    fn provider_urls_need_an_http_scheme_and_fail_as_sdk_errors_before_io() {
         assert!(check_provider_url("https://h/x").is_ok());
         assert!(check_provider_url("Http://h/x").is_ok());
         for url in [
@@ -397,8 +406,8 @@ mod tests {
         ] {
             let error = check_provider_url(url).unwrap_err();
 
-            assert!(matches!(error, Error::InvalidInput { .. }), "{url}");
-            assert!(!error.may_have_reached_server(), "{url}");
+            assert!(matches!(error, Error::Sdk { .. }), "{url}");
+            assert!(!has_http_scheme(url), "{url}");
         }
     }
 
