@@ -5,7 +5,8 @@
 //!
 //! - an [`Idempotency::Safe`] request (every GET, plus `POST /sdk/token` and
 //!   `POST /sdk/grants/list`, which only read) is retried after a 429, 502, 503 or 504
-//!   answer and after any transport failure but an oversized response body; a typed error
+//!   answer and after any transport failure but an oversized response body or a request
+//!   the HTTP stack refused to build (both would fail the same way again); a typed error
 //!   answer at one of those statuses (a 502 `grant_revoked`, say) is final and not retried
 //!   ([`Call`](crate::Call) checks that before asking [`RetryState::on_status`]);
 //! - an [`Idempotency::Unsafe`] request (proxy calls, creates, mints, revokes, rotations,

@@ -20,8 +20,8 @@ pub struct RetryErrorReport {
     pub attempt: u32,
     /// What went wrong (at most 500 characters, no secrets).
     pub error: String,
-    /// The failure's kind: `http_<status>`, `connect`, `timeout`, `io` or
-    /// `invalid_request`.
+    /// The failure's kind: `http_<status>`, `connect`, `timeout`, `io`,
+    /// `response_too_large` or `invalid_request`.
     pub error_type: String,
     /// Seconds waited before the next attempt (0 when none followed).
     pub delay_s: f64,
