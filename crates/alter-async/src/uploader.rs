@@ -1,14 +1,16 @@
 //! Background uploads (audit rows, scope-mismatch reports): one task behind a bounded
 //! queue, so the caller never waits for them. Failures are logged, never raised. `close`
-//! waits for the queue until the client's close deadline, then gives up the rest.
+//! waits for the queue until the client's close deadline, then gives up the rest; when
+//! several closes overlap, the first does that and the others wait for it.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use alter_core::HttpRequest;
-use alter_core::lifecycle::UploadLedger;
+use alter_core::lifecycle::{CloseTurn, UploadLedger, log_upload_outcome, upload_path};
 use tokio::sync::mpsc::{Receiver, Sender, channel, error::TrySendError};
-use tokio::task::JoinHandle;
+use tokio::sync::watch;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::transport::HttpTransport;
 
@@ -23,6 +25,8 @@ pub(crate) struct Uploader {
     state: Mutex<State>,
     ledger: Arc<UploadLedger>,
     close_timeout: Duration,
+    /// Turns true once the first close has ended; later closes wait for it.
+    ended: watch::Sender<bool>,
 }
 
 #[derive(Debug)]
@@ -43,6 +47,7 @@ impl Uploader {
             state: Mutex::new(State::Idle),
             ledger: Arc::new(UploadLedger::default()),
             close_timeout,
+            ended: watch::Sender::new(false),
         }
     }
 
@@ -88,26 +93,66 @@ impl Uploader {
     }
 
     /// Sends what is queued, then stops the task; gives up at the close deadline, counting
-    /// what was not sent as dropped.
+    /// what was not sent as dropped. Only the first call stops the task; a concurrent or
+    /// later call waits until the first one has ended, never past the same deadline.
+    /// Dropping the first call's future ends its wait there, as the deadline would.
     pub(crate) async fn flush_and_stop(&self) {
+        match self.ledger.begin_close(Instant::now(), self.close_timeout) {
+            CloseTurn::Lead(deadline) => self.lead_close(deadline).await,
+            CloseTurn::Follow(deadline) => self.follow_close(deadline).await,
+        }
+    }
+
+    async fn lead_close(&self, deadline: Instant) {
         let previous = {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             std::mem::replace(&mut *state, State::Closed)
         };
-        let deadline = self.ledger.begin_close(Instant::now(), self.close_timeout);
+        // Ends the close however this future ends: awaited to the end, or dropped midway.
+        let mut end = EndClose {
+            ledger: &self.ledger,
+            ended: &self.ended,
+            worker: None,
+        };
 
         // Dropping the sender ends the task's loop once the queue is empty.
         if let State::Running { sender, worker } = previous {
             drop(sender);
-            let abort = worker.abort_handle();
-            match tokio::time::timeout_at(deadline.into(), worker).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => tracing::warn!("the upload task panicked or was cancelled"),
-                // Aborting drops the upload in flight; the ledger counts it with the rest.
-                Err(_) => abort.abort(),
+            end.worker = Some(worker.abort_handle());
+            let finished = tokio::time::timeout_at(deadline.into(), worker).await;
+            // Past the deadline `EndClose` aborts the task; the ledger counts the upload
+            // in flight with the rest.
+            if let Ok(Err(_)) = finished {
+                tracing::warn!("the upload task panicked or was cancelled");
             }
         }
+    }
+
+    async fn follow_close(&self, deadline: Instant) {
+        let mut ended = self.ended.subscribe();
+
+        let waited = tokio::time::timeout_at(deadline.into(), ended.wait_for(|ended| *ended));
+        if waited.await.is_err() {
+            tracing::debug!("close deadline reached while another close was ending");
+        }
+    }
+}
+
+/// Ends the leading close when dropped: stops the upload task, gives up what it did not
+/// send, and releases the closes waiting for this one.
+struct EndClose<'a> {
+    ledger: &'a UploadLedger,
+    ended: &'a watch::Sender<bool>,
+    worker: Option<AbortHandle>,
+}
+
+impl Drop for EndClose<'_> {
+    fn drop(&mut self) {
+        if let Some(worker) = &self.worker {
+            worker.abort();
+        }
         self.ledger.end_close();
+        self.ended.send_replace(true);
     }
 }
 
@@ -126,21 +171,7 @@ async fn upload_all(
 
 /// Sends one upload and logs the outcome; failures are never raised.
 pub(crate) async fn upload(transport: &dyn HttpTransport, request: HttpRequest) {
-    let path = request
-        .path_and_query()
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    match transport.send(request).await {
-        Ok(response) if (200..300).contains(&response.status) => {
-            tracing::debug!(path, status = response.status, "background upload done");
-        }
-        Ok(response) => {
-            tracing::warn!(path, status = response.status, "background upload refused");
-        }
-        Err(error) => {
-            tracing::warn!(path, kind = ?error.kind, "background upload failed");
-        }
-    }
+    let path = upload_path(&request);
+    let outcome = transport.send(request).await;
+    log_upload_outcome(&path, &outcome);
 }

@@ -59,6 +59,69 @@ mod io_limits {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)],
         [async] [.await]
     );
+
+    /// Closes `client`; returns how many audit rows were stored when the close returned.
+    async fn close_and_count(fake: &FakeAlter, client: &App) -> usize {
+        client.close().await;
+        fake.audit_rows().len()
+    }
+
+    /// The second close neither returns first nor cuts the first one short.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_closes_on_clones_both_wait_for_every_row() {
+        let fake = FakeAlter::start();
+        fake.inject_fault(slow_audit());
+        let app = app_with_three_rows(&fake, UNREACHED).await;
+        let clone = app.clone();
+
+        let started = Instant::now();
+        let stored = tokio::join!(close_and_count(&fake, &app), close_and_count(&fake, &clone));
+
+        assert_eq!(
+            stored,
+            (3, 3),
+            "each close returns after every row is stored"
+        );
+        assert_eq!(app.dropped_uploads(), 0);
+        assert!(started.elapsed() < NO_HANG, "took {:?}", started.elapsed());
+    }
+
+    /// Overlapping closes share one deadline and count each unsent row once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_closes_on_a_hung_audit_endpoint_stop_at_the_one_deadline() {
+        let fake = FakeAlter::start();
+        fake.inject_fault(hung_audit());
+        let app = app_with_three_rows(&fake, Duration::from_millis(200)).await;
+        let clone = app.clone();
+
+        let started = Instant::now();
+        let stored = tokio::join!(close_and_count(&fake, &app), close_and_count(&fake, &clone));
+
+        assert!(started.elapsed() < NO_HANG, "took {:?}", started.elapsed());
+        assert_eq!(stored, (0, 0));
+        assert_eq!(app.dropped_uploads(), 3);
+    }
+
+    /// Dropping a close future (an outer timeout) ends the close there: what was not sent
+    /// is counted and logged, and a later close does not wait for the far deadline.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_close_gives_up_and_counts_what_it_did_not_send() {
+        let fake = FakeAlter::start();
+        fake.inject_fault(hung_audit());
+        let app = app_with_three_rows(&fake, UNREACHED).await;
+
+        let cancelled = tokio::time::timeout(Duration::from_millis(200), app.close()).await;
+
+        assert!(
+            cancelled.is_err(),
+            "the hung endpoint holds close past the outer timeout"
+        );
+        assert_eq!(app.dropped_uploads(), 3);
+        let started = Instant::now();
+        app.close().await;
+        assert!(started.elapsed() < NO_HANG, "took {:?}", started.elapsed());
+        assert!(fake.audit_rows().is_empty());
+    }
 }
 
 #[macro_use]

@@ -73,7 +73,9 @@ impl Agent {
     /// the last clone) longer. Uploads not sent by then are given up: they are counted in
     /// `dropped_uploads()` and logged as one warning (a count, never content). The upload
     /// in flight at the deadline is left to end on its own (within its timeout) on the
-    /// background thread; it counts as dropped even if it still arrives.
+    /// background thread; it counts as dropped even if it still arrives. Closes of clones
+    /// that overlap (on several threads) wait once: the first stops the uploads, the others
+    /// return when it has ended (never past its deadline).
     pub fn close(&self) {
         self.inner.close();
     }

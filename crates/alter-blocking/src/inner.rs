@@ -118,12 +118,9 @@ impl Inner {
     }
 
     /// Marks the client closed; a root client also waits for the queued uploads, until
-    /// the close deadline.
+    /// the close deadline (a derived client shares its root's uploads).
     pub(crate) fn close(&self) {
-        self.state.close();
-        // A derived client (constrained sibling, impersonated agent) shares its root's
-        // uploads: only the root stops them.
-        if self.state.is_root() {
+        if self.state.close() {
             self.uploader.flush_and_stop();
         }
     }

@@ -1,17 +1,17 @@
 //! Background uploads (audit rows, scope-mismatch reports): a worker thread behind a bounded
 //! queue, so the caller never waits for them. Failures are logged, never raised. Closing
 //! (or dropping) the client waits for the queue until the close deadline, then gives up the
-//! rest.
+//! rest; when several closes overlap, the first does that and the others wait for it.
 
 use std::sync::mpsc::{
     Receiver, RecvTimeoutError, SyncSender, TrySendError, channel, sync_channel,
 };
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use alter_core::HttpRequest;
-use alter_core::lifecycle::UploadLedger;
+use alter_core::lifecycle::{CloseTurn, UploadLedger, log_upload_outcome, upload_path};
 
 use crate::transport::Transport;
 
@@ -25,6 +25,9 @@ pub(crate) struct Uploader {
     worker: Mutex<Option<Worker>>,
     ledger: Arc<UploadLedger>,
     close_timeout: Duration,
+    /// Set once the first close has ended; later closes wait for it on `ended_signal`.
+    ended: Mutex<bool>,
+    ended_signal: Condvar,
 }
 
 /// The worker thread, and the channel that disconnects when it ends: std's `join` has no
@@ -58,6 +61,8 @@ impl Uploader {
             worker: Mutex::new(thread.map(|thread| Worker { thread, ended })),
             ledger,
             close_timeout,
+            ended: Mutex::new(false),
+            ended_signal: Condvar::new(),
         }
     }
 
@@ -92,26 +97,30 @@ impl Uploader {
     /// Sends what is queued, then stops the worker; gives up at the close deadline,
     /// counting what was not sent as dropped. Past the deadline the worker is left to
     /// finish the upload in flight (its timeout was cut to the deadline when it started
-    /// after `close`) and sends nothing more.
+    /// after `close`) and sends nothing more. Only the first call stops the worker; a
+    /// concurrent or later call (another clone's `close`, the drop after `close`) waits
+    /// until the first one has ended, never past the same deadline.
     pub(crate) fn flush_and_stop(&self) {
-        let sender = self
-            .sender
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        // A second call (a drop after `close`) has nothing left to wait for.
-        if sender.is_none() {
-            return;
+        match self.ledger.begin_close(Instant::now(), self.close_timeout) {
+            CloseTurn::Lead(deadline) => self.lead_close(deadline),
+            CloseTurn::Follow(deadline) => self.follow_close(deadline),
         }
-        let deadline = self.ledger.begin_close(Instant::now(), self.close_timeout);
+    }
 
+    fn lead_close(&self, deadline: Instant) {
         // Dropping the sender ends the worker's loop once the queue is empty.
-        drop(sender);
+        drop(
+            self.sender
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         let worker = self
             .worker
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
+
         if let Some(worker) = worker {
             let left = deadline.saturating_duration_since(Instant::now());
             match worker.ended.recv_timeout(left) {
@@ -125,7 +134,24 @@ impl Uploader {
                 }
             }
         }
+
         self.ledger.end_close();
+        *self.ended.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.ended_signal.notify_all();
+    }
+
+    fn follow_close(&self, deadline: Instant) {
+        let ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        let left = deadline.saturating_duration_since(Instant::now());
+
+        let (ended, waited) = self
+            .ended_signal
+            .wait_timeout_while(ended, left, |ended| !*ended)
+            .unwrap_or_else(PoisonError::into_inner);
+        drop(ended);
+        if waited.timed_out() {
+            tracing::debug!("close deadline reached while another close was ending");
+        }
     }
 }
 
@@ -146,21 +172,7 @@ fn upload_all(transport: &Transport, queue: &Receiver<HttpRequest>, ledger: &Upl
 
 /// Sends one upload and logs the outcome; failures are never raised.
 pub(crate) fn upload(transport: &Transport, request: HttpRequest) {
-    let path = request
-        .path_and_query()
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    match transport.send(request) {
-        Ok(response) if (200..300).contains(&response.status) => {
-            tracing::debug!(path, status = response.status, "background upload done");
-        }
-        Ok(response) => {
-            tracing::warn!(path, status = response.status, "background upload refused");
-        }
-        Err(error) => {
-            tracing::warn!(path, kind = ?error.kind, "background upload failed");
-        }
-    }
+    let path = upload_path(&request);
+    let outcome = transport.send(request);
+    log_upload_outcome(&path, &outcome);
 }

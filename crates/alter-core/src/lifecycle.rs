@@ -1,11 +1,13 @@
 //! Client state that is not protocol but that both frontends keep the same way: whether the
 //! client is closed, the user token `authenticate` installed, how URLs reach the user, the
-//! name traces give an agent without a caller, and the count of background uploads that a
-//! bounded close gives up ([`UploadLedger`]).
+//! name traces give an agent without a caller, the bookkeeping of background uploads and of
+//! a bounded close ([`UploadLedger`]), and the uploads' log lines ([`log_upload_outcome`]).
 
+mod upload_log;
 mod uploads;
 
-pub use uploads::UploadLedger;
+pub use upload_log::{log_upload_outcome, upload_path};
+pub use uploads::{CloseTurn, UploadLedger};
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,9 +98,13 @@ impl ClientState {
         Ok(())
     }
 
-    /// Marks the client closed.
-    pub fn close(&self) {
+    /// Marks the client closed. Returns whether the caller must also stop the background
+    /// uploads: only a root client owns them ([`ClientState::is_root`]); a derived client
+    /// shares its root's and leaves them running.
+    #[must_use = "a root client must also stop its uploads"]
+    pub fn close(&self) -> bool {
         self.closed.store(true, Ordering::Release);
+        self.is_root()
     }
 
     /// The user token `authenticate` installed, if any.
@@ -148,18 +154,55 @@ pub fn accept_getter_answer<E: fmt::Display>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::io::Write;
+
     use super::*;
+
+    /// A log sink for [`warnings_of`].
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut sink = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            sink.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The WARN (and worse) lines `action` logs on this thread.
+    pub(crate) fn warnings_of(action: impl FnOnce()) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+
+        tracing::subscriber::with_default(subscriber, action);
+
+        let bytes = captured.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 
     #[test]
     fn closing_a_client_closes_what_was_derived_from_it_but_not_the_reverse() {
         let parent = ClientState::new(None, [7; 16]);
         let child = parent.derive(true);
 
-        child.close();
+        assert!(
+            !child.close(),
+            "a derived client leaves the uploads to its root"
+        );
         assert!(parent.ensure_open().is_ok());
 
-        parent.close();
+        assert!(parent.close(), "the root stops the uploads");
         assert_eq!(
             child.ensure_open().unwrap_err().class_name(),
             "AlterSDKError"
@@ -174,7 +217,7 @@ mod tests {
         let constrained_agent = agent.derive(true);
         assert!(app.is_root() && !agent.is_root() && !constrained_agent.is_root());
 
-        app.close();
+        assert!(app.close());
 
         assert!(constrained_agent.is_closed());
     }

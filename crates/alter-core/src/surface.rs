@@ -788,7 +788,9 @@ macro_rules! __alter_client_basics {
         }
 
         /// How many background uploads were dropped: the queue was full, or `close()`
-        /// reached its deadline (`close_timeout`) before they were sent.
+        /// stopped waiting before they were sent (its `close_timeout` deadline passed, or
+        /// an async close's future was dropped). Each upload counts once, however many
+        /// clones were closed.
         pub fn dropped_uploads(&self) -> u64 {
             self.inner.dropped_uploads()
         }

@@ -17,10 +17,38 @@ macro_rules! io_limit_scenarios {
         /// before: the bound only catches a hang.
         const NO_HANG: Duration = Duration::from_secs(10);
 
+        /// A close deadline no scenario should reach: a close that waits until it is a bug
+        /// that `NO_HANG` catches.
+        const UNREACHED: Duration = Duration::from_secs(60);
+
         /// An audit endpoint that never answers within a test's life.
         fn hung_audit() -> FaultSpec {
             FaultSpec::new("POST /sdk/oauth/audit/api-call", FaultAction::Delay { ms: 600_000 })
                 .times(100)
+        }
+
+        /// An audit endpoint that answers each of three rows 300 ms late: slow, never hung.
+        fn slow_audit() -> FaultSpec {
+            FaultSpec::new("POST /sdk/oauth/audit/api-call", FaultAction::Delay { ms: 300 })
+                .times(3)
+        }
+
+        /// An app whose `close()` waits at most `close_timeout`, after three calls that
+        /// each queued an audit row. Its exchange timeout alone would hold an upload 30 s.
+        $($async)* fn app_with_three_rows(fake: &FakeAlter, close_timeout: Duration) -> App {
+            let app = App::builder()
+                .base_url(fake.base_url())
+                .api_key(fake.app_key())
+                .timeout(Duration::from_secs(30))
+                .close_timeout(close_timeout)
+                .build()
+                .unwrap();
+            let url = provider_url(fake, "/echo/three-rows");
+            for _ in 0..3 {
+                let call = RetrieveRequest::grant("GET", &url, &fake.grants().oauth_bearer);
+                assert_eq!(app.request(call)$($await)*.unwrap().status, 200);
+            }
+            app
         }
 
         /// An app on `base_url` with a short exchange timeout and no retries.
@@ -38,19 +66,7 @@ macro_rules! io_limit_scenarios {
         $($async)* fn close_gives_up_on_a_hung_audit_endpoint_at_its_deadline() {
             let fake = FakeAlter::start();
             fake.inject_fault(hung_audit());
-            // The exchange timeout alone would hold close for 3 x 30 s.
-            let app = App::builder()
-                .base_url(fake.base_url())
-                .api_key(fake.app_key())
-                .timeout(Duration::from_secs(30))
-                .close_timeout(Duration::from_millis(200))
-                .build()
-                .unwrap();
-            let url = provider_url(&fake, "/echo/hung-audit");
-            for _ in 0..3 {
-                let call = RetrieveRequest::grant("GET", &url, &fake.grants().oauth_bearer);
-                assert_eq!(app.request(call)$($await)*.unwrap().status, 200);
-            }
+            let app = app_with_three_rows(&fake, Duration::from_millis(200))$($await)*;
 
             let started = Instant::now();
             app.close()$($await)*;

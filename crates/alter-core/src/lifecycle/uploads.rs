@@ -4,8 +4,14 @@
 //!
 //! A frontend's queue calls [`UploadLedger::queued`] before it takes an upload, its worker
 //! asks [`UploadLedger::admit`] before each send and calls [`UploadLedger::settled`] after,
-//! and `close()` brackets its wait with [`UploadLedger::begin_close`] and
-//! [`UploadLedger::end_close`]. Uploads still unsettled when the wait ends count as dropped.
+//! and every `close()` starts with [`UploadLedger::begin_close`]. Only the first close leads
+//! ([`CloseTurn::Lead`]): it stops the worker, waits for the queue until the deadline, then
+//! calls [`UploadLedger::end_close`]. Later closes (another clone of the same client, a drop
+//! after `close()`) follow: they wait for the leading close to end, never past the same
+//! deadline, and leave the ledger alone, so a second close cannot cut the first one short.
+//!
+//! Every upload is counted as dropped exactly once: refused by a full queue, refused by the
+//! worker past the deadline, or still unsettled when the leading close ends.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -17,14 +23,19 @@ use crate::options::MAX_TIMEOUT;
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use alter_core::lifecycle::UploadLedger;
+/// use alter_core::lifecycle::{CloseTurn, UploadLedger};
 ///
 /// let ledger = UploadLedger::default();
 /// ledger.queued();
 /// ledger.queued();
 ///
 /// let start = Instant::now();
-/// ledger.begin_close(start, Duration::from_secs(10));
+/// let first = ledger.begin_close(start, Duration::from_secs(10));
+/// assert_eq!(first, CloseTurn::Lead(start + Duration::from_secs(10)));
+/// // A second close on the same client only waits for the first one, until its deadline.
+/// let second = ledger.begin_close(start, Duration::from_secs(1));
+/// assert_eq!(second, CloseTurn::Follow(first.deadline()));
+///
 /// // The worker sent one upload; the deadline passed before the second.
 /// ledger.settled();
 ///
@@ -36,14 +47,38 @@ pub struct UploadLedger {
     state: Mutex<Ledger>,
 }
 
+/// The part a `close()` call plays, as [`UploadLedger::begin_close`] assigns it. Both carry
+/// the close deadline, the same for every call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseTurn {
+    /// The first close: it stops the worker, waits for the queue until the deadline, and
+    /// then calls [`UploadLedger::end_close`].
+    Lead(Instant),
+    /// A later close: it waits until the leading close has ended, at most until the
+    /// deadline, and must not call [`UploadLedger::end_close`] itself.
+    Follow(Instant),
+}
+
+impl CloseTurn {
+    /// The close deadline.
+    pub fn deadline(self) -> Instant {
+        match self {
+            Self::Lead(deadline) | Self::Follow(deadline) => deadline,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Ledger {
     /// Queued or being sent, not yet settled.
     pending: u64,
     dropped: u64,
-    /// Set once `close()` starts waiting.
+    /// Refused by [`UploadLedger::admit`] past the close deadline: already in `dropped`,
+    /// kept apart for the one warning the close logs.
+    refused_late: u64,
+    /// Set by the first `close()`.
     close_deadline: Option<Instant>,
-    /// Set once `close()` stopped waiting: whatever is left is not sent.
+    /// Set once the leading `close()` stopped waiting: whatever is left is not sent.
     given_up: bool,
 }
 
@@ -72,19 +107,25 @@ impl UploadLedger {
     }
 
     /// Whether the worker may send `request` now. While the client closes, the request's
-    /// timeout is cut to the time left before the close deadline; once the deadline has
-    /// passed (or `close()` stopped waiting) the answer is `false`, and the upload stays
-    /// counted until [`UploadLedger::end_close`] counts it as dropped.
+    /// timeout is cut to the time left before the close deadline. Once the deadline has
+    /// passed the answer is `false` and the upload is counted as dropped here, so the count
+    /// stays true even when no close ever ends (an async close whose future was dropped).
+    /// After [`UploadLedger::end_close`] the answer is `false` too; that call already
+    /// counted the upload.
     pub fn admit(&self, request: &mut HttpRequest, now: Instant) -> bool {
-        let ledger = self.lock();
+        let mut ledger = self.lock();
         if ledger.given_up {
             return false;
         }
         let Some(deadline) = ledger.close_deadline else {
             return true;
         };
+
         let left = deadline.saturating_duration_since(now);
         if left.is_zero() {
+            ledger.pending = ledger.pending.saturating_sub(1);
+            ledger.dropped = ledger.dropped.saturating_add(1);
+            ledger.refused_late = ledger.refused_late.saturating_add(1);
             return false;
         }
         request.timeout = Some(request.timeout.map_or(left, |own| own.min(left)));
@@ -101,31 +142,43 @@ impl UploadLedger {
         }
     }
 
-    /// `close()` starts waiting for the queue, for at most `limit` from `now` (cut to
-    /// [`MAX_TIMEOUT`]). Returns the deadline; a later call returns the first one.
-    pub fn begin_close(&self, now: Instant, limit: Duration) -> Instant {
+    /// A `close()` starts: the first call gets [`CloseTurn::Lead`] with a deadline `limit`
+    /// from `now` (cut to [`MAX_TIMEOUT`]); every later call gets [`CloseTurn::Follow`]
+    /// with that same deadline.
+    pub fn begin_close(&self, now: Instant, limit: Duration) -> CloseTurn {
+        let mut ledger = self.lock();
+        if let Some(deadline) = ledger.close_deadline {
+            return CloseTurn::Follow(deadline);
+        }
+
         let deadline = now.checked_add(limit.min(MAX_TIMEOUT)).unwrap_or(now);
-        // A second close (say, a drop after `close()`) keeps the first deadline.
-        *self.lock().close_deadline.get_or_insert(deadline)
+        ledger.close_deadline = Some(deadline);
+        CloseTurn::Lead(deadline)
     }
 
-    /// `close()` stops waiting (the queue drained, or the deadline passed): every upload
-    /// not yet settled is given up and counted as dropped, with a warning that gives the
-    /// count only. Returns how many were given up.
+    /// The leading `close()` stops waiting (the queue drained, the deadline passed, or the
+    /// wait was cancelled): every upload not yet settled is given up and counted as
+    /// dropped. Logs one warning with the count of uploads the close gave up, these and
+    /// the ones the worker refused past the deadline (a count only, never content), and
+    /// returns that count. A second call gives up nothing more and returns 0.
     pub fn end_close(&self) -> u64 {
         let mut ledger = self.lock();
+        if ledger.given_up {
+            return 0;
+        }
         ledger.given_up = true;
         let unsent = std::mem::take(&mut ledger.pending);
         ledger.dropped = ledger.dropped.saturating_add(unsent);
+        let given_up = unsent.saturating_add(std::mem::take(&mut ledger.refused_late));
         drop(ledger);
 
-        if unsent > 0 {
+        if given_up > 0 {
             tracing::warn!(
-                unsent,
-                "close deadline reached: background uploads given up"
+                given_up,
+                "close stopped waiting: background uploads given up"
             );
         }
-        unsent
+        given_up
     }
 
     /// How many uploads were dropped: refused by a full queue, or given up at close.
@@ -142,6 +195,7 @@ impl UploadLedger {
 mod tests {
     use super::*;
     use crate::io::Target;
+    use crate::lifecycle::tests::warnings_of;
 
     fn upload(timeout: Option<Duration>) -> HttpRequest {
         HttpRequest {
@@ -181,7 +235,7 @@ mod tests {
     fn while_closing_each_upload_gets_at_most_the_time_left() {
         let ledger = UploadLedger::default();
         let start = start();
-        let deadline = ledger.begin_close(start, 10 * SECOND);
+        let deadline = ledger.begin_close(start, 10 * SECOND).deadline();
         assert_eq!(deadline, start + 10 * SECOND);
 
         let mut long = upload(Some(30 * SECOND));
@@ -200,20 +254,61 @@ mod tests {
     }
 
     #[test]
-    fn a_second_close_keeps_the_first_deadline() {
+    fn only_the_first_close_leads_and_later_ones_share_its_deadline() {
         let ledger = UploadLedger::default();
         let start = start();
 
         let first = ledger.begin_close(start, SECOND);
         let second = ledger.begin_close(start + SECOND, 10 * SECOND);
+        ledger.end_close();
+        let after_the_end = ledger.begin_close(start + 2 * SECOND, SECOND);
 
-        assert_eq!(first, second);
+        assert_eq!(first, CloseTurn::Lead(start + SECOND));
+        assert_eq!(second, CloseTurn::Follow(start + SECOND));
+        assert_eq!(after_the_end, CloseTurn::Follow(start + SECOND));
+    }
+
+    #[test]
+    fn a_following_close_leaves_queued_uploads_to_the_worker() {
+        let ledger = UploadLedger::default();
+        for _ in 0..3 {
+            ledger.queued();
+        }
+        let start = start();
+        ledger.begin_close(start, 10 * SECOND);
+        ledger.begin_close(start, 10 * SECOND);
+
+        for _ in 0..3 {
+            assert!(ledger.admit(&mut upload(None), start + SECOND));
+            ledger.settled();
+        }
+
+        assert_eq!(ledger.end_close(), 0);
+        assert_eq!(ledger.dropped(), 0);
+    }
+
+    #[test]
+    fn uploads_refused_past_the_deadline_count_even_if_close_never_ends() {
+        let ledger = UploadLedger::default();
+        for _ in 0..3 {
+            ledger.queued();
+        }
+        let start = start();
+        ledger.begin_close(start, SECOND);
+        assert!(ledger.admit(&mut upload(None), start));
+        ledger.settled();
+
+        // The close was cancelled: nobody calls `end_close`, the worker drains the queue.
+        assert!(!ledger.admit(&mut upload(None), start + SECOND));
+        assert!(!ledger.admit(&mut upload(None), start + 2 * SECOND));
+
+        assert_eq!(ledger.dropped(), 2);
     }
 
     #[test]
     fn what_is_unsettled_at_the_end_of_close_is_dropped_once() {
         let ledger = UploadLedger::default();
-        for _ in 0..3 {
+        for _ in 0..4 {
             ledger.queued();
         }
         ledger.queued();
@@ -225,13 +320,19 @@ mod tests {
         let mut sent = upload(None);
         assert!(ledger.admit(&mut sent, start));
         ledger.settled();
+        assert!(!ledger.admit(&mut upload(None), start + SECOND));
 
-        assert_eq!(ledger.end_close(), 2);
+        // One refused late by the worker, two never reached: one warning for the three.
+        let mut given_up = 0;
+        let warning = warnings_of(|| given_up = ledger.end_close());
+        assert_eq!(given_up, 3);
+        assert!(warning.contains("given_up=3"), "{warning}");
+        assert_eq!(warning.lines().count(), 1, "{warning}");
 
         // The worker finishing late changes nothing, and sends nothing more.
         ledger.settled();
         assert!(!ledger.admit(&mut upload(None), start));
         assert_eq!(ledger.end_close(), 0);
-        assert_eq!(ledger.dropped(), 3);
+        assert_eq!(ledger.dropped(), 4);
     }
 }
