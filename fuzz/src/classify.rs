@@ -129,6 +129,13 @@ mod tests {
     }
 
     #[test]
+    fn a_backend_scope_mismatch_keeps_its_wire_code() {
+        // Found by the fuzzer: the backend's 403 `scope_mismatch` becomes the provider-side
+        // class, which dropped the backend's code.
+        classify_error(&input(403, 0, br#"{"error":"scope_mismatch"}"#));
+    }
+
+    #[test]
     fn typed_and_untyped_answers_pass_the_checks() {
         for (status, body) in [
             (

@@ -603,7 +603,12 @@ impl Error {
 
     /// The backend's wire error code, when it sent one.
     pub fn code(&self) -> Option<&str> {
-        self.api().and_then(|api| api.code.as_deref())
+        match self {
+            Self::ProviderApi { failure } | Self::ScopeReauthRequired { failure } => {
+                failure.code.as_deref()
+            }
+            _ => self.api().and_then(|api| api.code.as_deref()),
+        }
     }
 
     /// Whether the request may have reached the server, and so may have been executed.

@@ -574,6 +574,7 @@ impl Retrieve {
             grant_id: None,
             provider_id: None,
             missing_scopes: None,
+            code: None,
         }))
     }
 
@@ -621,6 +622,7 @@ impl Retrieve {
             grant_id: Some(token.grant_id.clone()),
             provider_id,
             missing_scopes,
+            code: None,
         })
     }
 

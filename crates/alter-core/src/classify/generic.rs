@@ -120,6 +120,7 @@ fn scope_mismatch(e: Details) -> Error {
         provider_id: str_field(&details, "provider_id"),
         missing_scopes: None,
         details,
+        code: Some("scope_mismatch".into()),
     })
 }
 
@@ -494,6 +495,8 @@ mod tests {
             );
             assert!(!error.is_backend() && error.is_provider_api());
             assert_eq!(error.ancestors(), ["ProviderAPIError", "AlterSDKError"]);
+            // The backend's code is kept, as for every other backend error.
+            assert_eq!(error.code(), Some("scope_mismatch"));
         }
 
         let error = classify_generic(

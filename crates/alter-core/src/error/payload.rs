@@ -117,6 +117,9 @@ pub struct ProviderFailure {
     pub provider_id: Option<String>,
     /// Scopes the provider said were missing (scope re-authorization only).
     pub missing_scopes: Option<Vec<String>>,
+    /// The backend's error code when the backend reported the failure (a 403
+    /// `scope_mismatch`); `None` when the provider answered it.
+    pub code: Option<String>,
 }
 
 impl fmt::Debug for ProviderFailure {
@@ -132,6 +135,7 @@ impl fmt::Debug for ProviderFailure {
             .field("grant_id", &self.grant_id)
             .field("provider_id", &self.provider_id)
             .field("missing_scopes", &self.missing_scopes)
+            .field("code", &self.code)
             .finish()
     }
 }
