@@ -20,26 +20,12 @@ use crate::retrieve::ProviderBody;
 use crate::retrieve::audit::{self, AuditRow};
 use crate::retrieve::challenge::{InsufficientScopeChallenge, insufficient_scope};
 use crate::retrieve::context::validate_context;
+use crate::retrieve::injection::is_stack_owned_header;
 use crate::retrieve::injection::{self, Credential, InjectionRule, SigV4Call};
 use crate::retrieve::query::{append_query, with_injected_params};
 use crate::retrieve::template::{check_provider_url, check_sendable_url, template_url};
 use crate::retry::Idempotency;
 use crate::step::{Operation, Step};
-
-/// Headers the HTTP stack owns: a caller's value could truncate or corrupt the body
-/// (framing), send the credential to another virtual host than the URL names (`Host`), or
-/// change the connection (hop-by-hop headers).
-const FRAMING_HEADERS: &[&str] = &[
-    "content-length",
-    "transfer-encoding",
-    "host",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-];
 
 /// The reference client's hard cap on the scope-mismatch report (PROTOCOL.md §5.3).
 const REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -275,10 +261,7 @@ impl Engine {
         check_method(request.method.as_str())?;
         for (name, value) in &request.extra_headers {
             check_header(name, value)?;
-            if FRAMING_HEADERS
-                .iter()
-                .any(|framing| name.eq_ignore_ascii_case(framing))
-            {
+            if is_stack_owned_header(name) {
                 return Err(Error::invalid_input(format!(
                     "header '{name}' is set by the HTTP stack; do not pass it"
                 )));

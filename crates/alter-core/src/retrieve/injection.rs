@@ -156,19 +156,61 @@ pub fn is_sigv4(credential: &Credential) -> bool {
         && !credential.additional_credentials.is_empty()
 }
 
+/// Headers the HTTP stack owns: a value from a caller or a token response could truncate or
+/// corrupt the body (framing), send the credential to another virtual host than the URL
+/// names (`Host`), or change the connection (hop-by-hop headers). Compared without case.
+pub const STACK_OWNED_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+];
+
+/// Whether `name` is one of the [`STACK_OWNED_HEADERS`], in any case.
+///
+/// ```
+/// use alter_core::retrieve::injection::is_stack_owned_header;
+///
+/// assert!(is_stack_owned_header("Content-Length"));
+/// assert!(!is_stack_owned_header("Authorization"));
+/// ```
+pub fn is_stack_owned_header(name: &str) -> bool {
+    STACK_OWNED_HEADERS
+        .iter()
+        .any(|owned| name.eq_ignore_ascii_case(owned))
+}
+
 /// Checks a credential before any header is built from it.
 ///
 /// # Errors
 ///
 /// A backend error ([`Error::MalformedResponse`], status 200) when the injection header is
-/// not a plain token (`^[A-Za-z][A-Za-z0-9-]*$`), or when the access token, the format or
-/// any additional credential contains CR, LF or NUL (§16 D5).
+/// not a plain token (`^[A-Za-z][A-Za-z0-9-]*$`), when it or an additional injection's
+/// header is one the HTTP stack owns ([`STACK_OWNED_HEADERS`]: a credential must not pick
+/// the virtual host or the body's length), or when the access token, the format or any
+/// additional credential contains CR, LF or NUL (§16 D5).
 pub fn validate_credential(credential: &Credential) -> Result<()> {
     let header = injection_header(credential);
     if !is_token(header, false) {
         return Err(Error::malformed(
             200,
             "token response has an invalid injection_header",
+        ));
+    }
+    let owned_target = credential
+        .additional_injections
+        .iter()
+        .any(|rule| rule.target == "header" && is_stack_owned_header(&rule.key));
+    if is_stack_owned_header(header) || owned_target {
+        return Err(Error::malformed(
+            200,
+            "token response injects into a header the HTTP stack owns",
         ));
     }
 
@@ -558,6 +600,49 @@ mod tests {
                 "{header:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_credential_cannot_pick_the_host_the_framing_or_the_connection() {
+        for header in [
+            "Content-Length",
+            "host",
+            "Transfer-Encoding",
+            "Connection",
+            "TE",
+        ] {
+            let as_injection_header = Credential {
+                injection_header: Some(header.into()),
+                ..bearer("0")
+            };
+            let as_additional = Credential {
+                additional_injections: vec![InjectionRule {
+                    target: "header".into(),
+                    key: header.into(),
+                    value_source: "token".into(),
+                }],
+                ..bearer("t")
+            };
+
+            for credential in [as_injection_header, as_additional] {
+                let error = plan_injection(&credential, &[], "ua").unwrap_err();
+                assert!(
+                    matches!(error, Error::MalformedResponse { status: 200, .. }),
+                    "{header}: {error:?}"
+                );
+            }
+        }
+
+        // A query parameter of that name is only a name.
+        let as_query = Credential {
+            additional_injections: vec![InjectionRule {
+                target: "query_param".into(),
+                key: "host".into(),
+                value_source: "token".into(),
+            }],
+            ..bearer("t")
+        };
+        assert!(plan_injection(&as_query, &[], "ua").is_ok());
     }
 
     #[test]
