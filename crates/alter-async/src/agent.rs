@@ -73,8 +73,9 @@ impl Agent {
     ///
     /// The wait ends at the `close_timeout` deadline (a builder option, 10 s by default)
     /// even if uploads remain, so a hung audit endpoint cannot hold `close` longer. Uploads
-    /// not sent by then are lost: the one in flight is cancelled, and all of them are
-    /// counted in `dropped_uploads()` and logged as one warning (a count, never content).
+    /// not sent by then are given up: the one in flight is cancelled (the backend may
+    /// still have stored it), and all of them are counted in `dropped_uploads()` and
+    /// logged as one warning (a count, never content).
     /// Dropping the `close` future (an outer timeout, a `select!`) ends the wait at that
     /// point, as the deadline would. Closes of clones that overlap wait once: the first
     /// stops the uploads, the others return when it has ended (never past its deadline).

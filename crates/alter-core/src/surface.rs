@@ -790,7 +790,12 @@ macro_rules! __alter_client_basics {
         /// How many background uploads were dropped: the queue was full, or `close()`
         /// stopped waiting before they were sent (its `close_timeout` deadline passed, or
         /// an async close's future was dropped). Each upload counts once, however many
-        /// clones were closed.
+        /// clones were closed; one cut off in flight at the deadline may still have been
+        /// stored by the backend.
+        ///
+        /// Not counted here, only logged as warnings: an upload the backend refused or that
+        /// failed in transit (audit uploads are never retried, PROTOCOL.md §9), and an audit
+        /// row the protocol skips because the token response's `grant_id` is not a UUID.
         pub fn dropped_uploads(&self) -> u64 {
             self.inner.dropped_uploads()
         }
