@@ -431,8 +431,8 @@ impl Echo {
     /// Starts a server answering every request in `style`. Its thread ends with the test
     /// binary.
     pub(crate) fn start(style: EchoStyle) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("a bound address"));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = Arc::clone(&seen);
         std::thread::spawn(move || {
