@@ -8,6 +8,7 @@ use crate::engine::{BackendCall, Engine};
 use crate::error::{Error, Result};
 use crate::io::{HttpResponse, Now, TransportError};
 use crate::limits::MAX_URL_LEN;
+use crate::redact::Scrub;
 use crate::retry::{Idempotency, RetryDecision, RetryReport, RetryState};
 use crate::step::{Operation, Step};
 
@@ -27,6 +28,9 @@ pub struct Call<T> {
     retry: Option<RetryState>,
     attempt: u32,
     sent_at: Option<std::time::Instant>,
+    /// The secrets of the last attempt, removed from any error its answer makes: a server
+    /// may echo the key or the signature back.
+    scrub: Scrub,
 }
 
 impl<T> fmt::Debug for Call<T> {
@@ -57,6 +61,7 @@ impl<T> Call<T> {
             retry: None,
             attempt: 0,
             sent_at: None,
+            scrub: Scrub::new(),
         }
     }
 
@@ -93,7 +98,10 @@ impl<T> Call<T> {
     fn send(&mut self, now: Now) -> Step<T> {
         self.attempt += 1;
         self.sent_at = Some(now.monotonic);
-        Step::Send(self.engine.sign(&self.request, now))
+
+        let request = self.engine.sign(&self.request, now);
+        self.scrub = Scrub::of_backend_request(&request);
+        Step::Send(request)
     }
 
     /// Ends the call with this answer. Its attempt is already counted: `on_status` records
@@ -102,7 +110,12 @@ impl<T> Call<T> {
         if self.cache_actor_id {
             self.engine.observe_actor_id(&response);
         }
-        Step::Done((self.interpret)(response))
+        Step::Done(self.interpret_scrubbed(response))
+    }
+
+    /// The answer's value or error, with the attempt's secrets removed from the error.
+    fn interpret_scrubbed(&mut self, response: HttpResponse) -> Result<T> {
+        (self.interpret)(response).map_err(|error| error.scrubbed(&self.scrub))
     }
 }
 
@@ -153,7 +166,8 @@ impl<T> Operation for Call<T> {
         if matches!(response.status, 429 | 502..=504) {
             // A typed error at a retryable status (a 502 `grant_revoked`, say) is final:
             // asking again cannot change it, and `Error::is_transient` says the same.
-            let outcome = (self.interpret)(response.clone());
+            let outcome =
+                (self.interpret)(response.clone()).map_err(|error| error.scrubbed(&self.scrub));
             if outcome.as_ref().is_err_and(|error| !error.is_transient()) {
                 retry.on_final_answer(response.status);
                 if self.cache_actor_id {
@@ -188,7 +202,9 @@ impl<T> Operation for Call<T> {
             "base_url".to_owned(),
             self.engine.config().base_url.as_str().to_owned().into(),
         );
-        Step::Done(Err(Error::from_transport(&error, details)))
+        Step::Done(Err(
+            Error::from_transport(&error, details).scrubbed(&self.scrub)
+        ))
     }
 
     fn on_wake(&mut self, now: Now) -> Step<T> {
@@ -302,5 +318,85 @@ mod tests {
         let _ = untyped.start(now);
         let step = untyped.on_response(answer(502, "bad gateway"), now);
         assert!(matches!(step, Step::WaitUntil(_)), "{step:?}");
+    }
+    /// Sends one backend call and answers it with a body that echoes the request's key
+    /// and signature through `echo`; the error it makes, shown every way it can be.
+    fn echoed_error(status: u16, echo: impl Fn(&str, &str) -> String) -> (String, [String; 2]) {
+        let now = test_now();
+        let engine = engine();
+        let mut call = engine.scopes_list();
+        let Step::Send(request) = call.start(now) else {
+            panic!("nothing was sent");
+        };
+        let key = request.header("x-api-key").unwrap().to_owned();
+        let signature = request
+            .header(crate::signing::HEADER_SIGNATURE)
+            .unwrap()
+            .to_owned();
+
+        let Step::Done(Err(error)) = call.on_response(answer(status, &echo(&key, &signature)), now)
+        else {
+            panic!("the echoing answer was not an error");
+        };
+        (format!("{error} {error:?}"), [key, signature])
+    }
+
+    fn assert_scrubbed(shown: &str, secrets: &[String]) {
+        for secret in secrets {
+            assert!(!shown.contains(secret.as_str()), "{shown}");
+        }
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+
+    #[test]
+    fn a_400_echoing_the_key_and_signature_keeps_neither() {
+        let (shown, secrets) = echoed_error(400, |key, signature| {
+            let echo = format!("headers were x-api-key={key}; x-alter-signature={signature}");
+            serde_json::json!({ "error": "bad_request", "message": echo }).to_string()
+        });
+
+        assert_scrubbed(&shown, &secrets);
+    }
+
+    #[test]
+    fn a_401_detail_echoing_the_key_keeps_it_out_of_the_details() {
+        let (shown, secrets) = echoed_error(401, |key, signature| {
+            let echo = serde_json::json!({ key: signature, "seen": format!("key {key}") });
+            serde_json::json!({ "detail": echo }).to_string()
+        });
+
+        assert_scrubbed(&shown, &secrets);
+    }
+
+    #[test]
+    fn a_500_html_page_echoing_the_key_keeps_it_out_of_the_preview() {
+        let (shown, secrets) = echoed_error(500, |key, signature| {
+            format!(
+                "<html><body><pre>x-api-key: {key}\nx-alter-signature: {signature}</pre></body></html>"
+            )
+        });
+
+        assert_scrubbed(&shown, &secrets);
+    }
+
+    #[test]
+    fn a_user_token_in_the_body_is_scrubbed_from_an_echo() {
+        let now = test_now();
+        let engine = engine();
+        let params = crate::api::ConnectSessionParams {
+            user_token: Some("eyJ.user-token.sig".into()),
+            ..Default::default()
+        };
+        let mut call = engine.create_connect_session(params, None).unwrap();
+        let _ = call.start(now);
+        let echo = r#"{"error":"bad_request","message":"body had user_token eyJ.user-token.sig"}"#;
+
+        let Step::Done(Err(error)) = call.on_response(answer(400, echo), now) else {
+            panic!("the echoing answer was not an error");
+        };
+
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("eyJ.user-token.sig"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 }

@@ -29,6 +29,7 @@ mod hierarchy;
 mod payload;
 #[cfg(test)]
 mod samples;
+mod scrub;
 
 pub use agent::AgentErrorKind;
 pub use hierarchy::ErrorCategory;

@@ -36,6 +36,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod options;
 pub mod poll;
+pub mod redact;
 pub mod retrieve;
 pub mod retry;
 pub mod signing;

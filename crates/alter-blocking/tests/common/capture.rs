@@ -18,7 +18,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error;
 use std::fmt::{self, Write as _};
-use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::io::{BufRead, BufReader, Read, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 
 use alter_core::signing::SigningKey;
 use alter_testkit::{Listener, RecordedRequest};
@@ -386,6 +388,154 @@ impl Secrets {
     }
 }
 
+impl Secrets {
+    /// Every credential header an [`Echo`] server received, labelled like [`Secrets::harvest`]
+    /// labels the fake's (`backend header x-alter-signature`, ...).
+    pub(crate) fn harvest_echo(&mut self, echo: &Echo) {
+        for (name, value) in echo.seen() {
+            if is_credential_name(&name) {
+                let label = format!("{} header {}", echo.side, name.to_ascii_lowercase());
+                self.add(&label, &value);
+                for piece in credential_pieces(&value) {
+                    self.add(&format!("{label} (part)"), piece);
+                }
+            }
+        }
+    }
+}
+
+/// What an [`Echo`] server answers, echoing every request header it received.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum EchoStyle {
+    /// A backend 400 whose JSON message lists the headers.
+    Message400,
+    /// A backend 401 whose `detail` object holds the headers.
+    Detail401,
+    /// A backend 500 HTML page listing the headers.
+    Html500,
+    /// A provider 403 `insufficient_scope` challenge whose description repeats the
+    /// `Authorization` value, a `location` carrying the bearer token, and a body listing
+    /// the headers.
+    Challenge403,
+}
+
+/// A hostile loopback server (raw TCP, one thread) that repeats what it was sent.
+pub(crate) struct Echo {
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) url: String,
+    side: &'static str,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Echo {
+    /// Starts a server answering every request in `style`. Its thread ends with the test
+    /// binary.
+    pub(crate) fn start(style: EchoStyle) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("a bound address"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let _ = answer_echo(stream, style, &record);
+            }
+        });
+        let side = match style {
+            EchoStyle::Challenge403 => "provider",
+            _ => "backend",
+        };
+        Self { url, side, seen }
+    }
+
+    /// Every request header received so far.
+    pub(crate) fn seen(&self) -> Vec<(String, String)> {
+        lock(&self.seen).clone()
+    }
+}
+
+/// Reads one request, records its headers and answers it with them; closes the connection.
+fn answer_echo(
+    stream: TcpStream,
+    style: EchoStyle,
+    record: &Mutex<Vec<(String, String)>>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut headers = Vec::new();
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.trim_end().split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.parse::<usize>().ok())
+        .unwrap_or(0);
+    reader.read_exact(&mut vec![0; length])?;
+    lock(record).extend(headers.iter().cloned());
+
+    let listed: Vec<String> = headers.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let listed = listed.join("; ");
+    let authorization = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .map_or("", |(_, value)| value.as_str());
+    let bearer = authorization.split_once(' ').map_or("", |(_, token)| token);
+    let (status, mut extra, body) = match style {
+        EchoStyle::Message400 => {
+            let message = format!("headers were {listed}");
+            let body = serde_json::json!({"error": "bad_request", "message": message});
+            ("400 Bad Request", vec![json_type()], body.to_string())
+        }
+        EchoStyle::Detail401 => {
+            let echoed: serde_json::Map<String, Value> = headers
+                .iter()
+                .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+                .collect();
+            let body = serde_json::json!({"detail": {"message": listed, "headers": echoed}});
+            ("401 Unauthorized", vec![json_type()], body.to_string())
+        }
+        EchoStyle::Html500 => {
+            let page = format!("<html><body><pre>{listed}</pre></body></html>");
+            let html = ("Content-Type".to_owned(), "text/html".to_owned());
+            ("500 Internal Server Error", vec![html], page)
+        }
+        EchoStyle::Challenge403 => {
+            let challenge = format!(
+                "Bearer error=\"insufficient_scope\", scope=\"files.read\", \
+                 error_description=\"authorization={authorization}\""
+            );
+            let extra = vec![
+                ("WWW-Authenticate".to_owned(), challenge),
+                ("Location".to_owned(), format!("/next?api_key={bearer}")),
+                ("Content-Type".to_owned(), "text/plain".to_owned()),
+            ];
+            ("403 Forbidden", extra, format!("you sent {listed}"))
+        }
+    };
+    extra.push(("Content-Length".to_owned(), body.len().to_string()));
+    extra.push(("Connection".to_owned(), "close".to_owned()));
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for (name, value) in extra {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    let mut stream = stream;
+    stream.write_all(out.as_bytes())?;
+    stream.flush()
+}
+
+fn json_type() -> (String, String) {
+    ("Content-Type".to_owned(), "application/json".to_owned())
+}
+
 /// Whether a header, query parameter or JSON field of this name carries a credential.
 fn is_credential_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
@@ -445,6 +595,11 @@ impl Shown {
             self.both(error);
             link = error.source();
         }
+    }
+
+    /// A text the flow met as is (an audit row the backend stored, say).
+    pub(crate) fn text(&mut self, text: String) {
+        self.0.push(text);
     }
 
     /// A call's outcome: its value with `{:?}`, or its error chain.

@@ -30,7 +30,7 @@ macro_rules! secret_scenarios {
         };
 
         use crate::adapter::{traced_request, with_failing_getter, with_token};
-        use crate::capture::{Coverage, Secrets, Shown, capture};
+        use crate::capture::{Coverage, Echo, EchoStyle, Secrets, Shown, capture};
         use crate::support::*;
 
         /// What the URL handler was shown and finished: (what, URL, session token).
@@ -649,6 +649,52 @@ macro_rules! secret_scenarios {
             app.close()$($await)*;
 
             finish("retries", &fake, secrets, &shown);
+        }
+
+        #[$test]
+        $($async)* fn echoing_servers_show_no_secret() {
+            capture();
+            let fake = FakeAlter::start();
+            let mut secrets = seeded_secrets(&fake);
+            let mut shown = Shown::default();
+
+            // A backend that repeats the key and signature in its error answers.
+            for style in [EchoStyle::Message400, EchoStyle::Detail401, EchoStyle::Html500] {
+                let echo = Echo::start(style);
+                let app = App::builder()
+                    .base_url(&echo.url)
+                    .api_key(fake.app_key())
+                    .retry(no_retry())
+                    .build()
+                    .unwrap();
+                let refused = app.list_scopes()$($await)*;
+                assert!(refused.is_err(), "{style:?}: the echo was taken for success");
+                shown.outcome(&refused);
+                app.close()$($await)*;
+                secrets.harvest_echo(&echo);
+                assert!(secrets.has("backend header x-alter-signature"), "{style:?}: nothing seen");
+            }
+
+            // A provider that repeats the injected token in its challenge, headers and body.
+            let echo = Echo::start(EchoStyle::Challenge403);
+            let app = app(&fake);
+            let url = format!("{}/files", echo.url);
+            let call = RetrieveRequest::grant("GET", &url, &fake.grants().oauth_bearer);
+            let refused = app.request(call)$($await)*;
+            assert_eq!(class(&refused), "ScopeReauthRequiredError");
+            shown.outcome(&refused);
+            app.close()$($await)*;
+            secrets.harvest_echo(&echo);
+            let rows = fake.audit_rows();
+            assert!(!rows.is_empty(), "the provider call was not audited");
+            for row in rows {
+                shown.text(row.raw.to_string());
+            }
+            for report in fake.scope_reports() {
+                shown.text(format!("{report:?}"));
+            }
+
+            finish("echoes", &fake, secrets, &shown);
         }
     };
 }

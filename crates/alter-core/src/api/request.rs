@@ -16,6 +16,7 @@ use crate::engine::{Actor, ApiPath, BackendCall, Engine, check_header, check_met
 use crate::error::{Details, Error, ProviderFailure, Result};
 use crate::io::{HttpRequest, HttpResponse, Now, Target, TransportError, TransportErrorKind};
 use crate::json;
+use crate::redact::Scrub;
 use crate::retrieve::ProviderBody;
 use crate::retrieve::audit::{self, AuditRow};
 use crate::retrieve::challenge::{InsufficientScopeChallenge, insufficient_scope};
@@ -211,6 +212,9 @@ struct InFlight {
     sent_at: Instant,
     sent_headers: Vec<(String, String)>,
     credential_headers: Vec<String>,
+    /// The credential's secrets, removed from the audit row and the error before either
+    /// leaves the exchange: a provider may echo what it was sent.
+    scrub: Scrub,
 }
 
 impl fmt::Debug for Retrieve {
@@ -402,12 +406,14 @@ impl Retrieve {
                     host = host_of(&request.url),
                     "alter provider call"
                 );
+                let scrub = provider_scrub(&self.engine, &token, &request, &credential_headers);
                 let sent_headers = audit_headers;
                 self.phase = Phase::Provider(Box::new(InFlight {
                     token,
                     sent_at: now.monotonic,
                     sent_headers,
                     credential_headers,
+                    scrub,
                 }));
                 Step::Send(request)
             }
@@ -483,7 +489,10 @@ impl Retrieve {
         );
 
         let content_type = response.header("content-type").map(str::to_owned);
-        let response_body = audit::response_body(&response.body, content_type.as_deref());
+        let mut response_body = audit::response_body(&response.body, content_type.as_deref());
+        flight.scrub.string(&mut response_body);
+        let mut response_headers = audit::response_headers(&response.headers);
+        flight.scrub.object(&mut response_headers);
         let row = AuditRow {
             grant_id: &flight.token.grant_id,
             provider_id: flight.token.provider_id.as_deref(),
@@ -495,7 +504,7 @@ impl Retrieve {
             )),
             request_body: audit::request_body(self.request.provider_body()),
             response_status: response.status,
-            response_headers: Some(audit::response_headers(&response.headers)),
+            response_headers: Some(response_headers),
             response_body: response_body.clone(),
             latency_ms: audit::latency_ms(latency),
             reason: self.request.reason.as_deref(),
@@ -504,19 +513,25 @@ impl Retrieve {
         let audit = audit_request(&self.engine, self.context.as_deref(), &row, now);
         self.background.extend(audit);
 
-        let outcome = self.judge(response, &flight.token, response_body, now);
+        let outcome = self
+            .judge(response, &flight, response_body, now)
+            .map_err(|error| error.scrubbed(&flight.scrub));
         self.finish(outcome)
     }
 
     /// Turns the provider's answer into the call's result (PROTOCOL.md §6.7), queuing a
     /// scope-mismatch report when the provider names missing scopes.
+    ///
+    /// The challenge is scrubbed before it is parsed, so neither the report nor the error
+    /// repeats a credential the provider echoed in it.
     fn judge(
         &mut self,
         response: HttpResponse,
-        token: &TokenResponse,
+        flight: &InFlight,
         response_body: String,
         now: Now,
     ) -> Result<ProviderResponse> {
+        let token = &flight.token;
         if self.request.raw || response.status < 400 {
             return Ok(ProviderResponse {
                 status: response.status,
@@ -526,10 +541,10 @@ impl Retrieve {
             });
         }
 
-        let www_authenticate = response
-            .header("www-authenticate")
-            .unwrap_or_default()
-            .to_owned();
+        let www_authenticate = flight
+            .scrub
+            .text(response.header("www-authenticate").unwrap_or_default())
+            .into_owned();
         let challenge = insufficient_scope(&www_authenticate);
         if response.status == 403 {
             if let Some(challenge) = challenge {
@@ -623,6 +638,7 @@ impl Retrieve {
             TransportErrorKind::Timeout => audit::timeout_body(self.engine.config().timeout),
             _ => audit::transport_error_body(&error.message),
         };
+        let response_body = flight.scrub.text(&response_body).into_owned();
         let row = AuditRow {
             grant_id: &flight.token.grant_id,
             provider_id: flight.token.provider_id.as_deref(),
@@ -652,7 +668,9 @@ impl Retrieve {
         details.insert("method".into(), self.request.method.as_str().into());
         details.insert("url".into(), self.url.as_str().into());
         details.insert("error".into(), error.message.clone().into());
-        self.finish(Err(Error::from_transport(&error, details)))
+        self.finish(Err(
+            Error::from_transport(&error, details).scrubbed(&flight.scrub)
+        ))
     }
 
     fn queue_report(
@@ -717,6 +735,33 @@ fn audit_request(
         .json(json::to_compact(&Value::Object(object)))
         .context(context.map(str::to_owned));
     Some(engine.sign(&call, now))
+}
+
+/// The secrets of one provider exchange: the access token, every additional credential,
+/// the full value of every header that carries them, and the API key (which a provider
+/// should never see, but a misrouted echo must not repeat either).
+fn provider_scrub(
+    engine: &Engine,
+    token: &TokenResponse,
+    request: &HttpRequest,
+    credential_headers: &[String],
+) -> Scrub {
+    let mut scrub = Scrub::new();
+    scrub.add(token.access_token.expose_secret());
+    for value in token
+        .additional_credentials
+        .iter()
+        .flat_map(|map| map.values())
+    {
+        scrub.add(value.expose_secret());
+    }
+    for name in credential_headers {
+        if let Some(value) = request.header(name) {
+            scrub.add(value);
+        }
+    }
+    scrub.add(engine.config().api_key.expose_secret());
+    scrub
 }
 
 /// A provider request ready to send, with what its audit row needs to know about it.
@@ -874,5 +919,179 @@ mod tests {
         assert!(logs.contains("not a UUID"), "{logs}");
         assert!(!logs.contains("secretish"), "{logs}");
         assert_eq!(logs.lines().count(), 1, "{logs}");
+    }
+    const TOKEN: &str = "ya29.the-injected-access-token";
+    const EXTRA: &str = "acct-secret-0123456789";
+    const GRANT: &str = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b";
+
+    /// What a retrieve call left behind: its result and the bodies it detached.
+    struct Finished {
+        result: Result<ProviderResponse>,
+        detached: Vec<(String, Value)>,
+    }
+
+    /// Runs a retrieve call whose provider answers `provider`, with a token response
+    /// carrying [`TOKEN`] and one additional credential [`EXTRA`].
+    fn retrieve_answered(provider: HttpResponse) -> Finished {
+        let now = test_now();
+        let engine = engine();
+        let request = RetrieveRequest::grant("GET", "https://api.example.com/v1/files", GRANT);
+        let mut retrieve = engine.request(request, None).unwrap();
+        assert!(matches!(retrieve.start(now), Step::Send(_)));
+        let token = serde_json::json!({
+            "access_token": TOKEN,
+            "token_type": "Bearer",
+            "grant_id": GRANT,
+            "provider_id": "google",
+            "additional_credentials": {"account_secret": EXTRA},
+        });
+        let token_answer = HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: token.to_string().into_bytes(),
+        };
+        let Step::Send(sent) = retrieve.on_response(token_answer, now) else {
+            panic!("no provider request");
+        };
+        assert!(sent.header("authorization").unwrap().contains(TOKEN));
+
+        let mut detached = Vec::new();
+        let mut step = retrieve.on_response(provider, now);
+        loop {
+            match step {
+                Step::Detach(request) => {
+                    let body = serde_json::from_slice(&request.body).unwrap();
+                    detached.push((request.path_and_query().to_owned(), body));
+                    step = retrieve.on_wake(now);
+                }
+                Step::Done(result) => return Finished { result, detached },
+                Step::Send(_) | Step::WaitUntil(_) => panic!("unexpected step"),
+            }
+        }
+    }
+
+    fn provider_answer(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn assert_clean(shown: &str) {
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(!shown.contains(EXTRA), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+
+    fn error_shown(finished: &Finished) -> String {
+        let Err(error) = &finished.result else {
+            panic!("the provider error was not an error");
+        };
+        let body = match error {
+            Error::ProviderApi { failure } | Error::ScopeReauthRequired { failure } => {
+                failure.response_body.clone().unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        format!("{error} {error:?} {body}")
+    }
+
+    #[test]
+    fn a_provider_challenge_echoing_the_token_is_scrubbed_from_error_and_report() {
+        let challenge = format!(
+            "Bearer error=\"insufficient_scope\", scope=\"drive\", \
+             error_description=\"authorization=Bearer {TOKEN}\""
+        );
+        let finished = retrieve_answered(provider_answer(
+            403,
+            &[("WWW-Authenticate", &challenge)],
+            "",
+        ));
+
+        let shown = error_shown(&finished);
+        assert!(shown.contains("ScopeReauthRequired"), "{shown}");
+        assert_clean(&shown);
+        let report = finished
+            .detached
+            .iter()
+            .find(|(path, _)| path.ends_with("/report-scope-mismatch"))
+            .expect("a scope-mismatch report");
+        assert_clean(&report.1.to_string());
+    }
+
+    #[test]
+    fn a_provider_error_body_echoing_the_credentials_is_scrubbed() {
+        let body = format!("{{\"error\":\"bad\",\"seen\":\"Bearer {TOKEN}, {EXTRA}\"}}");
+        let finished = retrieve_answered(provider_answer(
+            500,
+            &[("content-type", "application/json")],
+            &body,
+        ));
+
+        let shown = error_shown(&finished);
+        assert!(shown.contains("ProviderApi"), "{shown}");
+        assert_clean(&shown);
+    }
+
+    #[test]
+    fn an_audit_row_never_repeats_an_echoed_credential() {
+        let location = format!("https://api.example.com/next?api_key={TOKEN}");
+        let echoed = format!("x-echo-{EXTRA}");
+        let finished = retrieve_answered(provider_answer(
+            302,
+            &[("location", &location), (&echoed, "1")],
+            &format!("redirecting with {TOKEN}"),
+        ));
+
+        assert!(finished.result.is_ok());
+        let (_, row) = finished
+            .detached
+            .iter()
+            .find(|(path, _)| path.ends_with("/audit/api-call"))
+            .expect("an audit row");
+        assert_clean(&row["response_headers"].to_string());
+        assert_clean(&row["response_body"].to_string());
+        assert_eq!(row["response_status"], 302);
+    }
+
+    #[test]
+    fn a_transport_failure_message_echoing_the_token_is_scrubbed() {
+        let now = test_now();
+        let engine = engine();
+        let request = RetrieveRequest::grant("GET", "https://api.example.com/v1", GRANT);
+        let mut retrieve = engine.request(request, None).unwrap();
+        let _ = retrieve.start(now);
+        let token = serde_json::json!({"access_token": TOKEN, "grant_id": GRANT});
+        let token_answer = provider_answer(200, &[], &token.to_string());
+        assert!(matches!(
+            retrieve.on_response(token_answer, now),
+            Step::Send(_)
+        ));
+        let failure = TransportError::new(
+            TransportErrorKind::Io,
+            format!("reset after sending Authorization: Bearer {TOKEN}"),
+        );
+
+        let mut step = retrieve.on_transport_error(failure, now);
+        let mut detached = Vec::new();
+        let result = loop {
+            match step {
+                Step::Detach(request) => {
+                    detached.push(String::from_utf8(request.body).unwrap());
+                    step = retrieve.on_wake(now);
+                }
+                Step::Done(result) => break result,
+                Step::Send(_) | Step::WaitUntil(_) => panic!("unexpected step"),
+            }
+        };
+
+        let error = result.unwrap_err();
+        let shown = format!("{error} {error:?} {}", detached.join(" "));
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert_eq!(detached.len(), 1);
     }
 }
