@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use alter_core::HttpRequest;
-use alter_core::lifecycle::{CloseTurn, UploadLedger, log_upload_outcome, upload_path};
+use alter_core::lifecycle::{CloseTurn, Offer, UploadLedger, log_upload_outcome, upload_path};
 use tokio::sync::mpsc::{Receiver, Sender, channel, error::TrySendError};
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinHandle};
@@ -67,19 +67,12 @@ impl Uploader {
 
         match &*state {
             State::Running { sender, .. } => {
-                self.ledger.queued();
-                match sender.try_send(request) {
-                    Ok(()) => None,
-                    Err(TrySendError::Full(_)) => {
-                        let dropped = self.ledger.refused();
-                        tracing::warn!(dropped, "background upload queue full: upload dropped");
-                        None
-                    }
-                    Err(TrySendError::Closed(request)) => {
-                        self.ledger.returned();
-                        Some(request)
-                    }
-                }
+                self.ledger
+                    .offer(request, |request| match sender.try_send(request) {
+                        Ok(()) => Offer::Queued,
+                        Err(TrySendError::Full(_)) => Offer::Full,
+                        Err(TrySendError::Closed(request)) => Offer::Stopped(request),
+                    })
             }
             // After `close`, the caller sends it itself: a call that was already running
             // when the client closed still gets its audit row.

@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use alter_core::HttpRequest;
-use alter_core::lifecycle::{CloseTurn, UploadLedger, log_upload_outcome, upload_path};
+use alter_core::lifecycle::{CloseTurn, Offer, UploadLedger, log_upload_outcome, upload_path};
 
 use crate::transport::Transport;
 
@@ -74,19 +74,12 @@ impl Uploader {
         let Some(sender) = sender.as_ref() else {
             return Some(request);
         };
-        self.ledger.queued();
-        match sender.try_send(request) {
-            Ok(()) => None,
-            Err(TrySendError::Full(_)) => {
-                let dropped = self.ledger.refused();
-                tracing::warn!(dropped, "background upload queue full: upload dropped");
-                None
-            }
-            Err(TrySendError::Disconnected(request)) => {
-                self.ledger.returned();
-                Some(request)
-            }
-        }
+        self.ledger
+            .offer(request, |request| match sender.try_send(request) {
+                Ok(()) => Offer::Queued,
+                Err(TrySendError::Full(_)) => Offer::Full,
+                Err(TrySendError::Disconnected(request)) => Offer::Stopped(request),
+            })
     }
 
     /// How many uploads were dropped: the queue was full, or closing gave them up.

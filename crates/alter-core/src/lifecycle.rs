@@ -7,7 +7,7 @@ mod upload_log;
 mod uploads;
 
 pub use upload_log::{log_upload_outcome, upload_path};
-pub use uploads::{CloseTurn, UploadLedger};
+pub use uploads::{CloseTurn, Offer, UploadLedger};
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -154,42 +154,8 @@ pub fn accept_getter_answer<E: fmt::Display>(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::io::Write;
-
+mod tests {
     use super::*;
-
-    /// A log sink for [`warnings_of`].
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            let mut sink = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            sink.extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    /// The WARN (and worse) lines `action` logs on this thread.
-    pub(crate) fn warnings_of(action: impl FnOnce()) -> String {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-
-        tracing::subscriber::with_default(subscriber, action);
-
-        let bytes = captured.0.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
 
     #[test]
     fn closing_a_client_closes_what_was_derived_from_it_but_not_the_reverse() {

@@ -1,7 +1,8 @@
-//! What the crate's unit tests share: an engine with fixed randomness and one reading of the
-//! clocks.
+//! What the crate's unit tests share: an engine with fixed randomness, one reading of the
+//! clocks, and a capture of the warnings an action logs.
 
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use crate::config::{ApiKey, BaseUrl};
@@ -37,4 +38,36 @@ pub(crate) fn test_now() -> Now {
         Instant::now(),
         UNIX_EPOCH + Duration::from_secs(1_767_225_600),
     )
+}
+
+/// A log sink for [`warnings_of`].
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut sink = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        sink.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The WARN (and worse) lines `action` logs on this thread.
+pub(crate) fn warnings_of(action: impl FnOnce()) -> String {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+
+    tracing::subscriber::with_default(subscriber, action);
+
+    let bytes = captured.0.lock().unwrap_or_else(PoisonError::into_inner);
+    String::from_utf8_lossy(&bytes).into_owned()
 }

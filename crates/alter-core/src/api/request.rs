@@ -850,27 +850,9 @@ impl Operation for Retrieve {
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
-    use std::io::Write;
-    use std::sync::{Arc, Mutex, PoisonError};
 
     use super::*;
-    use crate::test_support::{engine, test_now};
-
-    /// Log output collected in memory.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            let mut sink = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            sink.extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::test_support::{engine, test_now, warnings_of};
 
     fn row(grant_id: &str) -> AuditRow<'_> {
         AuditRow {
@@ -892,29 +874,20 @@ mod tests {
     #[test]
     fn a_row_with_a_non_uuid_grant_is_dropped_with_a_warning() {
         let engine = engine();
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
+        let (mut dropped, mut sent) = (None, None);
 
-        let (dropped, sent) = tracing::subscriber::with_default(subscriber, || {
-            (
-                audit_request(&engine, None, &row("grant-secretish-42"), test_now()),
-                audit_request(
-                    &engine,
-                    None,
-                    &row("5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"),
-                    test_now(),
-                ),
-            )
+        let logs = warnings_of(|| {
+            dropped = audit_request(&engine, None, &row("grant-secretish-42"), test_now());
+            sent = audit_request(
+                &engine,
+                None,
+                &row("5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"),
+                test_now(),
+            );
         });
 
         assert!(dropped.is_none());
         assert!(sent.is_some());
-        let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
         assert!(logs.contains("WARN"), "{logs}");
         assert!(logs.contains("not a UUID"), "{logs}");
         assert!(!logs.contains("secretish"), "{logs}");

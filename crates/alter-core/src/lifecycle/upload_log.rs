@@ -51,7 +51,7 @@ pub fn log_upload_outcome(path: &str, outcome: &Result<HttpResponse, TransportEr
 mod tests {
     use super::*;
     use crate::io::{Target, TransportErrorKind};
-    use crate::lifecycle::tests::warnings_of;
+    use crate::test_support::warnings_of;
 
     fn request(url: &str) -> HttpRequest {
         HttpRequest {

@@ -82,7 +82,42 @@ struct Ledger {
     given_up: bool,
 }
 
+/// What a frontend's queue did with an upload offered to it (see [`UploadLedger::offer`]).
+#[derive(Debug)]
+pub enum Offer {
+    /// The worker will send it.
+    Queued,
+    /// The queue was full.
+    Full,
+    /// The worker has stopped; the upload comes back.
+    Stopped(HttpRequest),
+}
+
 impl UploadLedger {
+    /// Offers an upload to the frontend's queue (`try_send`, which must not block) and
+    /// keeps the count: a full queue drops it, counted and logged as a warning (a count
+    /// only); a stopped queue hands it back (`Some`) for the caller to send itself.
+    pub fn offer(
+        &self,
+        request: HttpRequest,
+        try_send: impl FnOnce(HttpRequest) -> Offer,
+    ) -> Option<HttpRequest> {
+        self.queued();
+
+        match try_send(request) {
+            Offer::Queued => None,
+            Offer::Full => {
+                let dropped = self.refused();
+                tracing::warn!(dropped, "background upload queue full: upload dropped");
+                None
+            }
+            Offer::Stopped(request) => {
+                self.returned();
+                Some(request)
+            }
+        }
+    }
+
     /// An upload is about to enter the queue. Call it before handing the upload over, so
     /// that a worker settling it at once cannot be counted first.
     pub fn queued(&self) {
@@ -195,7 +230,7 @@ impl UploadLedger {
 mod tests {
     use super::*;
     use crate::io::Target;
-    use crate::lifecycle::tests::warnings_of;
+    use crate::test_support::warnings_of;
 
     fn upload(timeout: Option<Duration>) -> HttpRequest {
         HttpRequest {
