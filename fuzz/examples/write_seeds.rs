@@ -3,6 +3,8 @@
 //! `cargo xtask fuzz` runs it with `target/fuzz/seeds`; the directory of each target is
 //! emptied first, so seeds of older fixtures do not linger.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
