@@ -35,19 +35,7 @@ impl std::error::Error for StepFailed {}
 /// The first step that failed.
 pub fn run() -> Result<(), StepFailed> {
     cargo("fmt", &["fmt", "--all", "--", "--check"], &[])?;
-    cargo(
-        "clippy",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[],
-    )?;
+    clippy("clippy", &["--workspace"])?;
     cargo("test", &["test", "--workspace", "--locked"], &[])?;
     fuzz_crate()?;
     conformance_python()?;
@@ -83,6 +71,15 @@ fn cargo(step: &'static str, args: &[&str], env: &[(&str, &str)]) -> Result<(), 
     }
 }
 
+/// Clippy over `scope` (`--workspace`, or `--manifest-path` of a crate outside it): every
+/// target, the lock file as committed, warnings denied.
+fn clippy(step: &'static str, scope: &[&str]) -> Result<(), StepFailed> {
+    let mut args = vec!["clippy"];
+    args.extend_from_slice(scope);
+    args.extend_from_slice(&["--all-targets", "--locked", "--", "-D", "warnings"]);
+    cargo(step, &args, &[])
+}
+
 /// The fuzz crate is its own workspace, so the steps above skip it: format, lint and replay
 /// its seeds through the harness on stable (no libFuzzer), so that it cannot rot between
 /// `cargo xtask fuzz` runs.
@@ -93,20 +90,7 @@ fn fuzz_crate() -> Result<(), StepFailed> {
         &["fmt", "--manifest-path", MANIFEST, "--", "--check"],
         &[],
     )?;
-    cargo(
-        "fuzz-clippy",
-        &[
-            "clippy",
-            "--manifest-path",
-            MANIFEST,
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[],
-    )?;
+    clippy("fuzz-clippy", &["--manifest-path", MANIFEST])?;
     cargo(
         "fuzz-seed-replay",
         &["test", "--manifest-path", MANIFEST, "--locked"],
